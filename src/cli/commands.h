@@ -7,5 +7,6 @@ namespace arrowembed::cli {
 
 void register_convert(CLI::App& app);
 void register_info(CLI::App& app);
+void register_tokenize(CLI::App& app);
 
 }  // namespace arrowembed::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   arrowembed::cli::register_convert(app);
   arrowembed::cli::register_info(app);
+  arrowembed::cli::register_tokenize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
