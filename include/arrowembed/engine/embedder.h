@@ -1,0 +1,85 @@
+#pragma once
+// Texts in, sentence embeddings out: the tokenizer, the BERT encoder,
+// pooling and normalisation of one model file, run on the CPU.
+//
+//   auto embedder = arrowembed::Embedder::load("minilm-f16.arrow");
+//   std::vector<float> out(texts.size() * embedder.dimension());
+//   embedder.embed(texts, out);
+//
+// Weights are used in place from the memory-mapped file (f16 weights are
+// widened block by block inside the matrix products, never as a whole).
+// All const methods are thread-safe: concurrent callers share one thread
+// pool, each call's batches run one after another.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "arrowembed/format/model_config.h"
+#include "arrowembed/tokenizer/tokenizer.h"
+
+namespace arrowembed {
+
+class ModelFile;
+
+struct EmbedderOptions {
+  // Worker threads for the forward pass; 0 means one per core.
+  size_t num_threads = 0;
+  // Upper bound on the tokens of one forward pass. Texts are sorted by
+  // length and packed without padding into batches of at most this many
+  // tokens (a longer single text still runs alone).
+  size_t max_batch_tokens = 4096;
+};
+
+struct EmbedOptions {
+  // Tokens per text including [CLS] and [SEP]; 0 means the model's
+  // max_seq_length. Larger than max_seq_length is an error.
+  size_t max_length = 0;
+  // L2-normalise the output; unset means the model's own setting.
+  std::optional<bool> normalize;
+};
+
+// What one embed call did, for metrics and benchmarks.
+struct EmbedStats {
+  size_t texts = 0;
+  size_t tokens = 0;   // after truncation, including special tokens
+  size_t batches = 0;  // forward passes
+  double flops = 0;    // multiply-adds x 2 of the encoder
+};
+
+class Embedder {
+ public:
+  // Opens a model file (.arrow for zero-copy; .parquet and Hugging Face
+  // directories also work) and prepares the tokenizer and encoder. Throws
+  // Error for a bad file, an unsupported model or a CPU without AVX2/FMA/F16C.
+  static Embedder load(const std::filesystem::path& path, const EmbedderOptions& options = {});
+  static Embedder from_model(ModelFile model, const EmbedderOptions& options = {});
+
+  const ModelConfig& config() const;
+  const Tokenizer& tokenizer() const;
+  size_t dimension() const;  // floats per embedding (hidden_size)
+  size_t num_threads() const;
+
+  // Writes texts.size() x dimension() floats (row-major, input order) to out.
+  // Throws Error for invalid UTF-8 (naming the text) or a too-small `out`.
+  EmbedStats embed(std::span<const std::string_view> texts, std::span<float> out,
+                   const EmbedOptions& options = {}) const;
+  std::vector<float> embed(std::span<const std::string_view> texts, const EmbedOptions& options = {}) const;
+
+  // The same from token ids already made by tokenizer() (the server
+  // tokenizes first to count and limit tokens). Each encoding must fit the
+  // model's max_seq_length.
+  EmbedStats embed_encodings(std::span<const Encoding> encodings, std::span<float> out,
+                             const EmbedOptions& options = {}) const;
+
+  struct State;
+
+ private:
+  explicit Embedder(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace arrowembed

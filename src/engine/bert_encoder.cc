@@ -1,0 +1,70 @@
+#include "engine/bert_encoder.h"
+
+#include "arrowembed/format/bert_layout.h"
+#include "engine/attention.h"
+#include "engine/thread_pool.h"
+
+namespace arrowembed::engine {
+
+void Workspace::reserve(size_t tokens, size_t hidden, size_t intermediate) {
+  for (auto* buf : {&x, &q, &k, &v, &ctx, &tmp})
+    if (buf->size() < tokens * hidden) buf->resize(tokens * hidden);
+  if (inter.size() < tokens * intermediate) inter.resize(tokens * intermediate);
+}
+
+BertEncoder::BertEncoder(const ModelFile& model) : config_(model.config()) {
+  auto f32 = [&](const std::string& name) { return model.tensor(name).values<float>().data(); };
+  auto linear = [&](int64_t layer, const char* base) {
+    const std::string prefix = bert::layer_tensor(layer, base);
+    return Linear(model.tensor(prefix + ".weight"), model.tensor(prefix + ".bias"));
+  };
+  embeddings_.word = model.tensor("embeddings.word_embeddings.weight");
+  embeddings_.position = model.tensor("embeddings.position_embeddings.weight");
+  embeddings_.token_type = model.tensor("embeddings.token_type_embeddings.weight");
+  embeddings_.ln_gamma = f32("embeddings.LayerNorm.weight");
+  embeddings_.ln_beta = f32("embeddings.LayerNorm.bias");
+  embeddings_.eps = static_cast<float>(config_.layer_norm_eps);
+  for (int64_t l = 0; l < config_.num_layers; ++l) {
+    layers_.push_back(Layer{
+        linear(l, "attention.self.query"),
+        linear(l, "attention.self.key"),
+        linear(l, "attention.self.value"),
+        linear(l, "attention.output.dense"),
+        linear(l, "intermediate.dense"),
+        linear(l, "output.dense"),
+        f32(bert::layer_tensor(l, "attention.output.LayerNorm.weight")),
+        f32(bert::layer_tensor(l, "attention.output.LayerNorm.bias")),
+        f32(bert::layer_tensor(l, "output.LayerNorm.weight")),
+        f32(bert::layer_tensor(l, "output.LayerNorm.bias")),
+    });
+  }
+}
+
+const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, ThreadPool& pool, double* flops) const {
+  const size_t tokens = batch.num_tokens();
+  const size_t hidden = static_cast<size_t>(config_.hidden_size);
+  const size_t heads = static_cast<size_t>(config_.num_heads);
+  const float eps = static_cast<float>(config_.layer_norm_eps);
+  ws.reserve(tokens, hidden, static_cast<size_t>(config_.intermediate_size));
+  float *x = ws.x.data(), *tmp = ws.tmp.data(), *ctx = ws.ctx.data(), *inter = ws.inter.data();
+
+  embed_tokens(embeddings_, batch, hidden, x, pool);
+  double work = 0;
+  for (const Layer& layer : layers_) {
+    layer.query.forward(x, tokens, ws.q.data(), Activation::None, pool);
+    layer.key.forward(x, tokens, ws.k.data(), Activation::None, pool);
+    layer.value.forward(x, tokens, ws.v.data(), Activation::None, pool);
+    self_attention(ws.q.data(), ws.k.data(), ws.v.data(), ctx, batch, heads, hidden / heads, pool);
+    layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool);
+    add_layer_norm(x, tmp, tokens, hidden, layer.attention_ln_gamma, layer.attention_ln_beta, eps, pool);
+    layer.intermediate.forward(x, tokens, inter, Activation::Gelu, pool);
+    layer.output.forward(inter, tokens, tmp, Activation::None, pool);
+    add_layer_norm(x, tmp, tokens, hidden, layer.output_ln_gamma, layer.output_ln_beta, eps, pool);
+    work += layer.query.flops(tokens) * 4 + layer.intermediate.flops(tokens) + layer.output.flops(tokens) +
+            attention_flops(batch, hidden);
+  }
+  if (flops) *flops += work;
+  return x;
+}
+
+}  // namespace arrowembed::engine

@@ -1,0 +1,40 @@
+#pragma once
+// The BERT encoder (post-LayerNorm, exact GELU) over one packed batch,
+// with its weights looked up by name in a ModelFile and used in place.
+#include <vector>
+
+#include "arrowembed/format/model_file.h"
+#include "engine/layer_ops.h"
+#include "engine/linear.h"
+#include "engine/packed_batch.h"
+
+namespace arrowembed::engine {
+
+class ThreadPool;
+
+// Activation buffers for one forward pass, grown to the largest batch and
+// reused.
+struct Workspace {
+  std::vector<float> x, q, k, v, ctx, tmp, inter;
+  void reserve(size_t tokens, size_t hidden, size_t intermediate);
+};
+
+class BertEncoder {
+ public:
+  explicit BertEncoder(const ModelFile& model);  // throws Error
+
+  // Runs the encoder; returns the final hidden states (num_tokens x
+  // hidden_size) inside `ws`. Adds the work done to *flops.
+  const float* forward(const PackedBatch& batch, Workspace& ws, ThreadPool& pool, double* flops) const;
+
+ private:
+  struct Layer {
+    Linear query, key, value, attention_output, intermediate, output;
+    const float *attention_ln_gamma, *attention_ln_beta, *output_ln_gamma, *output_ln_beta;
+  };
+  ModelConfig config_;
+  EmbeddingTables embeddings_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace arrowembed::engine

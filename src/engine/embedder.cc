@@ -1,0 +1,132 @@
+#include "arrowembed/engine/embedder.h"
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "arrowembed/error.h"
+#include "arrowembed/format/model_file.h"
+#include "engine/batch_plan.h"
+#include "engine/bert_encoder.h"
+#include "engine/cpu_features.h"
+#include "engine/pooling.h"
+#include "engine/thread_pool.h"
+
+// OpenBLAS's own threads would compete with the engine's pool; every sgemm
+// call here is one task of that pool.
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace arrowembed {
+
+using engine::PackedBatch;
+
+struct Embedder::State {
+  State(ModelFile m, const EmbedderOptions& o)
+      : model(std::move(m)),
+        options(o),
+        tokenizer(Tokenizer::from_json(model.tokenizer_json())),
+        encoder(model),
+        pool(o.num_threads ? o.num_threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+  ModelFile model;
+  EmbedderOptions options;
+  Tokenizer tokenizer;
+  engine::BertEncoder encoder;
+  engine::ThreadPool pool;
+  // One forward pass at a time: the pool and the workspace are shared.
+  std::mutex compute;
+  engine::Workspace workspace;
+};
+
+Embedder::Embedder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Embedder Embedder::load(const std::filesystem::path& path, const EmbedderOptions& options) {
+  engine::require_cpu_features();
+  return from_model(ModelFile::open(path), options);
+}
+
+Embedder Embedder::from_model(ModelFile model, const EmbedderOptions& options) {
+  engine::require_cpu_features();
+  engine::require_supported(model.config().pooling);
+  if (options.max_batch_tokens == 0) throw Error("max_batch_tokens must be positive");
+  openblas_set_num_threads(1);
+  return Embedder(std::make_shared<State>(std::move(model), options));
+}
+
+const ModelConfig& Embedder::config() const { return state_->model.config(); }
+const Tokenizer& Embedder::tokenizer() const { return state_->tokenizer; }
+size_t Embedder::dimension() const { return static_cast<size_t>(config().hidden_size); }
+size_t Embedder::num_threads() const { return state_->pool.size(); }
+
+namespace {
+
+size_t resolve_max_length(const ModelConfig& config, const EmbedOptions& options) {
+  const size_t model_max = static_cast<size_t>(config.max_seq_length);
+  if (options.max_length == 0) return model_max;
+  if (options.max_length > model_max)
+    throw Error("max_length " + std::to_string(options.max_length) + " exceeds the model's max_seq_length " +
+                std::to_string(model_max));
+  return options.max_length;
+}
+
+}  // namespace
+
+EmbedStats Embedder::embed(std::span<const std::string_view> texts, std::span<float> out,
+                           const EmbedOptions& options) const {
+  const size_t max_length = resolve_max_length(config(), options);
+  const auto encodings = state_->tokenizer.encode_batch(texts, max_length, std::min<size_t>(num_threads(), texts.size() / 64 + 1));
+  return embed_encodings(encodings, out, options);
+}
+
+std::vector<float> Embedder::embed(std::span<const std::string_view> texts, const EmbedOptions& options) const {
+  std::vector<float> out(texts.size() * dimension());
+  embed(texts, out, options);
+  return out;
+}
+
+EmbedStats Embedder::embed_encodings(std::span<const Encoding> encodings, std::span<float> out,
+                                     const EmbedOptions& options) const {
+  const ModelConfig& c = config();
+  const size_t width = dimension();
+  if (out.size() < encodings.size() * width)
+    throw Error("output holds " + std::to_string(out.size()) + " floats, " +
+                std::to_string(encodings.size() * width) + " needed");
+  const size_t max_length = resolve_max_length(c, options);
+  std::vector<size_t> lengths(encodings.size());
+  EmbedStats stats;
+  stats.texts = encodings.size();
+  for (size_t i = 0; i < encodings.size(); ++i) {
+    const auto& ids = encodings[i].ids;
+    if (ids.size() > max_length)
+      throw Error("text " + std::to_string(i) + " has " + std::to_string(ids.size()) + " tokens, more than " +
+                  std::to_string(max_length));
+    for (int32_t id : ids)
+      if (id < 0 || id >= c.vocab_size)
+        throw Error("text " + std::to_string(i) + ": token id " + std::to_string(id) + " is outside the vocabulary");
+    lengths[i] = ids.size();
+    stats.tokens += ids.size();
+  }
+  const bool normalize = options.normalize.value_or(c.normalize);
+
+  std::lock_guard lock(state_->compute);
+  PackedBatch batch;
+  for (const auto& group : engine::plan_batches(lengths, state_->options.max_batch_tokens)) {
+    batch.ids.clear();
+    batch.starts.assign(1, 0);
+    for (size_t i : group) {
+      batch.ids.insert(batch.ids.end(), encodings[i].ids.begin(), encodings[i].ids.end());
+      batch.starts.push_back(batch.ids.size());
+    }
+    const float* hidden = state_->encoder.forward(batch, state_->workspace, state_->pool, &stats.flops);
+    state_->pool.parallel_for(group.size(), [&](size_t g) {
+      float* row = out.data() + group[g] * width;
+      engine::pool_sequence(c.pooling, hidden + batch.starts[g] * width, batch.length(g), width, row);
+      if (normalize) engine::l2_normalize(row, width);
+    });
+    ++stats.batches;
+  }
+  return stats;
+}
+
+}  // namespace arrowembed

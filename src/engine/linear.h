@@ -1,0 +1,42 @@
+#pragma once
+// A fully connected layer, y = x W^T + b, with W in PyTorch's [out, in]
+// layout used in place from the model file (f32 or f16).
+//
+// The product runs on OpenBLAS sgemm, single-threaded per call, spread over
+// the engine's pool by blocks of output columns. f16 weights are widened
+// one column block at a time into a per-thread buffer right before its
+// sgemm, so the f32 copy never exists as a whole. The bias is written into
+// the output before the product (beta = 1) and GELU, when asked for, is
+// applied to each block while it is still in cache.
+#include <cstddef>
+
+#include "arrowembed/format/tensor.h"
+
+namespace arrowembed::engine {
+
+class ThreadPool;
+
+enum class Activation { None, Gelu };
+
+class Linear {
+ public:
+  Linear() = default;
+  Linear(const TensorView& weight, const TensorView& bias);
+
+  size_t in_features() const { return in_; }
+  size_t out_features() const { return out_; }
+
+  // x: rows x in_features (row stride in_features); y: rows x out_features.
+  void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool) const;
+
+  // Multiply-adds x 2 for `rows` rows.
+  double flops(size_t rows) const { return 2.0 * static_cast<double>(rows) * in_ * out_; }
+
+ private:
+  const void* weight_ = nullptr;
+  bool weight_f16_ = false;
+  const float* bias_ = nullptr;
+  size_t in_ = 0, out_ = 0;
+};
+
+}  // namespace arrowembed::engine
