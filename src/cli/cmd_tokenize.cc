@@ -4,29 +4,26 @@
 #include <istream>
 
 #include <charconv>
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "arrowembed/error.h"
 #include "arrowembed/format/model_file.h"
 #include "arrowembed/tokenizer/tokenizer.h"
 #include "cli/commands.h"
+#include "cli/text_input.h"
 
 namespace arrowembed::cli {
 namespace {
 
 struct TokenizeStreamOptions {
   size_t max_length = Tokenizer::kNoTruncation;
-  bool jsonl = false;         // input lines are JSON objects with a "text" field
   bool with_offsets = false;  // also print byte offsets
 };
 
 // Reads texts from `in`, writes {"ids":[...]} lines to `out`. Throws
 // arrowembed::Error naming the 1-based line of the first bad input.
-void tokenize_stream(const Tokenizer& tokenizer, const TokenizeStreamOptions& options, std::istream& in,
+void tokenize_stream(const Tokenizer& tokenizer, const TokenizeStreamOptions& options, TextReader& reader,
                      std::FILE* out);
 
 void append_number(std::string& out, int64_t value) {
@@ -57,19 +54,6 @@ void append_encoding(std::string& out, const Encoding& encoding, bool with_offse
   out += "}\n";
 }
 
-std::string text_of_jsonl_line(const std::string& line) {
-  nlohmann::json object;
-  try {
-    object = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("not valid JSON (") + e.what() + ")");
-  }
-  if (!object.is_object() || !object.contains("text") || !object["text"].is_string()) {
-    throw Error("expected a JSON object with a string field \"text\"");
-  }
-  return object["text"].get<std::string>();
-}
-
 void run_tokenize(const std::string& model_path, const std::string& input_path, int64_t max_length,
                   bool with_offsets) {
   ModelFile model = ModelFile::open(model_path);
@@ -79,40 +63,39 @@ void run_tokenize(const std::string& model_path, const std::string& input_path, 
   const int64_t limit = max_length > 0 ? max_length : model.config().max_seq_length;
   if (limit <= 0) throw Error("the model has no max_seq_length; pass --max-length");
   options.max_length = static_cast<size_t>(limit);
-  options.jsonl = input_path.size() >= 6 && input_path.ends_with(".jsonl");
-  if (input_path == "-") {
-    tokenize_stream(tokenizer, options, std::cin, stdout);
-    return;
-  }
-  std::ifstream in(input_path, std::ios::binary);
-  if (!in) throw Error("cannot open input file " + input_path);
-  tokenize_stream(tokenizer, options, in, stdout);
+  TextReader reader(input_path);
+  tokenize_stream(tokenizer, options, reader, stdout);
 }
 
-void tokenize_stream(const Tokenizer& tokenizer, const TokenizeStreamOptions& options, std::istream& in,
+void tokenize_stream(const Tokenizer& tokenizer, const TokenizeStreamOptions& options, TextReader& reader,
                      std::FILE* out) {
-  std::string line;
+  std::vector<std::string> texts;
+  std::vector<size_t> lines;
   std::string buffer;
-  size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (options.jsonl && line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank JSONL line
+  // Lines before a bad one are written before the error is reported.
+  for (;;) {
+    texts.clear();
+    lines.clear();
+    bool more;
     try {
-      const std::string text = options.jsonl ? text_of_jsonl_line(line) : std::string();
-      append_encoding(buffer, tokenizer.encode(options.jsonl ? std::string_view(text) : std::string_view(line),
-                                               options.max_length),
-                      options.with_offsets);
-    } catch (const Error& e) {
-      std::fwrite(buffer.data(), 1, buffer.size(), out);  // everything before the bad line
+      more = reader.read(texts, lines, 256);
+    } catch (const Error&) {
       std::fflush(out);
-      throw Error("input line " + std::to_string(line_number) + ": " + e.what());
+      throw;
     }
-    if (buffer.size() > (1 << 16)) {
-      std::fwrite(buffer.data(), 1, buffer.size(), out);
-      buffer.clear();
+    if (!more) break;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      try {
+        append_encoding(buffer, tokenizer.encode(texts[i], options.max_length), options.with_offsets);
+      } catch (const Error& e) {
+        std::fwrite(buffer.data(), 1, buffer.size(), out);
+        std::fflush(out);
+        throw Error("input line " + std::to_string(lines[i]) + ": " + e.what());
+      }
     }
+    std::fwrite(buffer.data(), 1, buffer.size(), out);
+    buffer.clear();
   }
-  std::fwrite(buffer.data(), 1, buffer.size(), out);
   std::fflush(out);
 }
 

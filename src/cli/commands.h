@@ -8,5 +8,7 @@ namespace arrowembed::cli {
 void register_convert(CLI::App& app);
 void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);
+void register_embed(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace arrowembed::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   arrowembed::cli::register_convert(app);
   arrowembed::cli::register_info(app);
   arrowembed::cli::register_tokenize(app);
+  arrowembed::cli::register_embed(app);
+  arrowembed::cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
