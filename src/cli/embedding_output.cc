@@ -68,6 +68,8 @@ class TableWriter : public EmbeddingWriter {
     arrow::ChunkedArrayVector columns;
     if (carried_) {
       for (int i = 0; i < carried_->num_columns(); ++i) {
+        // Re-embedding a file replaces its old vectors rather than duplicating the name.
+        if (carried_->schema()->field(i)->name() == "embedding") continue;
         fields.push_back(carried_->schema()->field(i));
         columns.push_back(carried_->column(i));
       }

@@ -3,7 +3,8 @@
 //  - "-" or *.jsonl: one {"embedding":[...]} line per input, in order
 //    (floats printed shortest-exact, so they parse back bit for bit);
 //  - *.arrow / *.parquet: a table with a fixed_size_list<float32> column
-//    "embedding", after any columns carried over from a Parquet input.
+//    "embedding", after any columns carried over from a Parquet input (an
+//    input column already named "embedding" is replaced).
 #include <arrow/table.h>
 
 #include <cstddef>
