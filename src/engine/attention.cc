@@ -1,5 +1,7 @@
 #include "engine/attention.h"
 
+#include <cblas.h>
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -38,6 +40,32 @@ void softmax_inplace(float* x, size_t n) {
   for (i = 0; i < n; ++i) x[i] *= inv;
 }
 
+// Sequences at least this long run their two products per head on sgemm;
+// shorter ones are cheaper as direct dot products.
+constexpr size_t kGemmMinLength = 32;
+
+void attention_direct(const float* q, const float* k, const float* v, float* ctx, size_t len, size_t hidden,
+                      size_t head_dim, float scale, std::vector<float>& scores) {
+  scores.resize(len);
+  for (size_t i = 0; i < len; ++i) {
+    const float* qi = q + i * hidden;
+    for (size_t j = 0; j < len; ++j) scores[j] = scale * simd::dot(qi, k + j * hidden, head_dim);
+    softmax_inplace(scores.data(), len);
+    float* out = ctx + i * hidden;
+    std::memset(out, 0, head_dim * sizeof(float));
+    for (size_t j = 0; j < len; ++j) simd::axpy(scores[j], v + j * hidden, out, head_dim);
+  }
+}
+
+void attention_gemm(const float* q, const float* k, const float* v, float* ctx, size_t len, size_t hidden,
+                    size_t head_dim, float scale, std::vector<float>& scores) {
+  scores.resize(len * len);
+  const auto n = static_cast<blasint>(len), d = static_cast<blasint>(head_dim), ld = static_cast<blasint>(hidden);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, d, scale, q, ld, k, ld, 0.0f, scores.data(), n);
+  for (size_t i = 0; i < len; ++i) softmax_inplace(scores.data() + i * len, len);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, n, 1.0f, scores.data(), n, v, ld, 0.0f, ctx, ld);
+}
+
 }  // namespace
 
 void self_attention(const float* q, const float* k, const float* v, float* ctx, const PackedBatch& batch,
@@ -46,18 +74,10 @@ void self_attention(const float* q, const float* k, const float* v, float* ctx, 
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   pool.parallel_for(batch.num_sequences() * num_heads, [&](size_t task) {
     const size_t s = task / num_heads, h = task % num_heads;
-    const size_t begin = batch.starts[s], len = batch.length(s);
+    const size_t offset = batch.starts[s] * hidden + h * head_dim, len = batch.length(s);
     thread_local std::vector<float> scores;
-    scores.resize(len);
-    const size_t col = h * head_dim;
-    for (size_t i = 0; i < len; ++i) {
-      const float* qi = q + (begin + i) * hidden + col;
-      for (size_t j = 0; j < len; ++j) scores[j] = scale * simd::dot(qi, k + (begin + j) * hidden + col, head_dim);
-      softmax_inplace(scores.data(), len);
-      float* out = ctx + (begin + i) * hidden + col;
-      std::memset(out, 0, head_dim * sizeof(float));
-      for (size_t j = 0; j < len; ++j) simd::axpy(scores[j], v + (begin + j) * hidden + col, out, head_dim);
-    }
+    auto* run = len >= kGemmMinLength ? attention_gemm : attention_direct;
+    run(q + offset, k + offset, v + offset, ctx + offset, len, hidden, head_dim, scale, scores);
   });
 }
 

@@ -51,14 +51,14 @@ const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, Threa
   embed_tokens(embeddings_, batch, hidden, x, pool);
   double work = 0;
   for (const Layer& layer : layers_) {
-    layer.query.forward(x, tokens, ws.q.data(), Activation::None, pool);
-    layer.key.forward(x, tokens, ws.k.data(), Activation::None, pool);
-    layer.value.forward(x, tokens, ws.v.data(), Activation::None, pool);
+    layer.query.forward(x, tokens, ws.q.data(), Activation::None, pool, ws.widened_weights);
+    layer.key.forward(x, tokens, ws.k.data(), Activation::None, pool, ws.widened_weights);
+    layer.value.forward(x, tokens, ws.v.data(), Activation::None, pool, ws.widened_weights);
     self_attention(ws.q.data(), ws.k.data(), ws.v.data(), ctx, batch, heads, hidden / heads, pool);
-    layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool);
+    layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool, ws.widened_weights);
     add_layer_norm(x, tmp, tokens, hidden, layer.attention_ln_gamma, layer.attention_ln_beta, eps, pool);
-    layer.intermediate.forward(x, tokens, inter, Activation::Gelu, pool);
-    layer.output.forward(inter, tokens, tmp, Activation::None, pool);
+    layer.intermediate.forward(x, tokens, inter, Activation::Gelu, pool, ws.widened_weights);
+    layer.output.forward(inter, tokens, tmp, Activation::None, pool, ws.widened_weights);
     add_layer_norm(x, tmp, tokens, hidden, layer.output_ln_gamma, layer.output_ln_beta, eps, pool);
     work += layer.query.flops(tokens) * 4 + layer.intermediate.flops(tokens) + layer.output.flops(tokens) +
             attention_flops(batch, hidden);

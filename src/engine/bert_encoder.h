@@ -16,6 +16,7 @@ class ThreadPool;
 // reused.
 struct Workspace {
   std::vector<float> x, q, k, v, ctx, tmp, inter;
+  std::vector<float> widened_weights;  // one f16 matrix at a time, see Linear
   void reserve(size_t tokens, size_t hidden, size_t intermediate);
 };
 

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
-
 #include "arrowembed/error.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
@@ -14,9 +12,12 @@ namespace arrowembed::engine {
 
 namespace {
 
-// Output columns per task: enough work per sgemm call to amortise its
-// overhead and the f16 widening, small enough to balance two threads.
+// Output columns per task when there are too few rows to split: enough
+// work per sgemm call to amortise its overhead, small enough to balance.
 constexpr size_t kColumnBlock = 64;
+// Below this many rows per thread, splitting rows leaves sgemm too little
+// to pack and the column split wins.
+constexpr size_t kMinRowsPerTask = 32;
 
 void widen_f16_rows(const uint16_t* src, float* dst, size_t n) {
   size_t i = 0;
@@ -50,26 +51,40 @@ Linear::Linear(const TensorView& weight, const TensorView& bias) {
   in_ = static_cast<size_t>(weight.shape[1]);
 }
 
-void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool) const {
+void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
+                     std::vector<float>& scratch) const {
   if (rows == 0) return;
-  const size_t blocks = (out_ + kColumnBlock - 1) / kColumnBlock;
-  pool.parallel_for(blocks, [&](size_t b) {
-    const size_t n0 = b * kColumnBlock, n = std::min(kColumnBlock, out_ - n0);
-    for (size_t r = 0; r < rows; ++r) std::memcpy(y + r * out_ + n0, bias_ + n0, n * sizeof(float));
-    const float* w;
-    thread_local std::vector<float> widened;
-    if (weight_f16_) {
-      widened.resize(n * in_);
-      widen_f16_rows(static_cast<const uint16_t*>(weight_) + n0 * in_, widened.data(), n * in_);
-      w = widened.data();
-    } else {
-      w = static_cast<const float*>(weight_) + n0 * in_;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(rows), static_cast<blasint>(n),
-                static_cast<blasint>(in_), 1.0f, x, static_cast<blasint>(in_), w, static_cast<blasint>(in_), 1.0f,
-                y + n0, static_cast<blasint>(out_));
-    if (activation == Activation::Gelu) gelu_block(y + n0, rows, n, out_);
-  });
+  const float* w = static_cast<const float*>(weight_);
+  if (weight_f16_) {
+    scratch.resize(out_ * in_);
+    const auto* src = static_cast<const uint16_t*>(weight_);
+    pool.parallel_for((out_ + kColumnBlock - 1) / kColumnBlock, [&](size_t b) {
+      const size_t n0 = b * kColumnBlock, n = std::min(kColumnBlock, out_ - n0);
+      widen_f16_rows(src + n0 * in_, scratch.data() + n0 * in_, n * in_);
+    });
+    w = scratch.data();
+  }
+  // One rectangle of the output: bias, product, activation.
+  auto run = [&](size_t r0, size_t r, size_t n0, size_t n) {
+    for (size_t i = 0; i < r; ++i) std::memcpy(y + (r0 + i) * out_ + n0, bias_ + n0, n * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(r), static_cast<blasint>(n),
+                static_cast<blasint>(in_), 1.0f, x + r0 * in_, static_cast<blasint>(in_), w + n0 * in_,
+                static_cast<blasint>(in_), 1.0f, y + r0 * out_ + n0, static_cast<blasint>(out_));
+    if (activation == Activation::Gelu) gelu_block(y + r0 * out_ + n0, r, n, out_);
+  };
+  const size_t threads = pool.size();
+  if (rows >= kMinRowsPerTask * threads) {
+    const size_t tasks = threads, per = (rows + tasks - 1) / tasks;
+    pool.parallel_for(tasks, [&](size_t t) {
+      const size_t r0 = t * per;
+      if (r0 < rows) run(r0, std::min(per, rows - r0), 0, out_);
+    });
+  } else {
+    pool.parallel_for((out_ + kColumnBlock - 1) / kColumnBlock, [&](size_t b) {
+      const size_t n0 = b * kColumnBlock;
+      run(0, rows, n0, std::min(kColumnBlock, out_ - n0));
+    });
+  }
 }
 
 }  // namespace arrowembed::engine

@@ -3,12 +3,15 @@
 // layout used in place from the model file (f32 or f16).
 //
 // The product runs on OpenBLAS sgemm, single-threaded per call, spread over
-// the engine's pool by blocks of output columns. f16 weights are widened
-// one column block at a time into a per-thread buffer right before its
-// sgemm, so the f32 copy never exists as a whole. The bias is written into
-// the output before the product (beta = 1) and GELU, when asked for, is
-// applied to each block while it is still in cache.
+// the engine's pool: by blocks of rows when there are enough rows (each call
+// then packs its rows once for the whole width), else by blocks of output
+// columns (a single short text). f16 weights are widened into `scratch`, one
+// matrix at a time for the duration of this product only, so no f32 copy of
+// the model ever exists. The bias is written into the output before the
+// product (beta = 1) and GELU, when asked for, is applied to each block
+// while it is still in cache.
 #include <cstddef>
+#include <vector>
 
 #include "arrowembed/format/tensor.h"
 
@@ -27,7 +30,9 @@ class Linear {
   size_t out_features() const { return out_; }
 
   // x: rows x in_features (row stride in_features); y: rows x out_features.
-  void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool) const;
+  // `scratch` holds the widened weights of an f16 layer (resized as needed).
+  void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
+               std::vector<float>& scratch) const;
 
   // Multiply-adds x 2 for `rows` rows.
   double flops(size_t rows) const { return 2.0 * static_cast<double>(rows) * in_ * out_; }

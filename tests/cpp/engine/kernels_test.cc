@@ -65,7 +65,8 @@ TEST(Simd, DotAndAxpyHandleTails) {
 TEST(Linear, MatchesNaiveProduct) {
   ThreadPool pool(2);
   for (auto dtype : {DType::F32, DType::F16}) {
-    const size_t rows = 13, in = 40, out = 150;
+    for (size_t rows : {size_t{13}, size_t{130}}) {
+    const size_t in = 40, out = 150;
     auto x = random_vector(rows * in, 3), w = random_vector(out * in, 4, 0.1f), b = random_vector(out, 5);
     std::vector<uint16_t> w16(w.size());
     half::f32_to_f16(w.data(), w16.data(), w.size());
@@ -75,9 +76,10 @@ TEST(Linear, MatchesNaiveProduct) {
     Linear linear(weight, bias);
     EXPECT_EQ(linear.in_features(), in);
     EXPECT_EQ(linear.out_features(), out);
+    std::vector<float> scratch;
     for (auto act : {Activation::None, Activation::Gelu}) {
       std::vector<float> y(rows * out);
-      linear.forward(x.data(), rows, y.data(), act, pool);
+      linear.forward(x.data(), rows, y.data(), act, pool, scratch);
       for (size_t r = 0; r < rows; ++r)
         for (size_t o = 0; o < out; ++o) {
           double acc = b[o];
@@ -86,6 +88,7 @@ TEST(Linear, MatchesNaiveProduct) {
           ASSERT_NEAR(y[r * out + o], acc, 1e-4) << r << "," << o;
         }
     }
+  }
   }
   TensorView w{"w", DType::F32, {4, 3}, nullptr}, bad_bias{"b", DType::F32, {3}, nullptr};
   EXPECT_THROW(Linear(w, bad_bias), Error);
@@ -115,9 +118,9 @@ TEST(Attention, MatchesNaiveSoftmaxAttentionPerSequence) {
   ThreadPool pool(2);
   const size_t heads = 3, dim = 10, hidden = heads * dim;
   PackedBatch batch;
-  batch.starts = {0, 1, 6, 26};  // lengths 1, 5, 20
-  batch.ids.resize(26);
-  const size_t tokens = 26;
+  batch.starts = {0, 1, 6, 26, 76};  // lengths 1, 5, 20 (direct) and 50 (sgemm)
+  batch.ids.resize(76);
+  const size_t tokens = 76;
   auto q = random_vector(tokens * hidden, 10), k = random_vector(tokens * hidden, 11), v = random_vector(tokens * hidden, 12);
   std::vector<float> ctx(tokens * hidden);
   self_attention(q.data(), k.data(), v.data(), ctx.data(), batch, heads, dim, pool);
@@ -139,7 +142,7 @@ TEST(Attention, MatchesNaiveSoftmaxAttentionPerSequence) {
           ASSERT_NEAR(ctx[i * hidden + h * dim + c], want, 1e-5);
         }
       }
-  EXPECT_DOUBLE_EQ(attention_flops(batch, hidden), 4.0 * hidden * (1 + 25 + 400));
+  EXPECT_DOUBLE_EQ(attention_flops(batch, hidden), 4.0 * hidden * (1 + 25 + 400 + 2500));
 }
 
 TEST(Pooling, EveryModeOnAKnownMatrix) {
