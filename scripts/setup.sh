@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libutf8proc-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev libdnnl-dev
+  libcpp-httplib-dev
 )
 
 missing=()

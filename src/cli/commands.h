@@ -10,5 +10,6 @@ void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_embed(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace arrowembed::cli

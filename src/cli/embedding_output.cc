@@ -5,11 +5,11 @@
 #include <arrow/ipc/writer.h>
 #include <parquet/arrow/writer.h>
 
-#include <charconv>
 #include <cstdio>
 #include <vector>
 
 #include "arrowembed/error.h"
+#include "server/json_text.h"
 
 namespace arrowembed::cli {
 
@@ -31,15 +31,10 @@ class JsonlWriter : public EmbeddingWriter {
   }
   void write(const float* rows, size_t count) override {
     std::string line;
-    char digits[32];
     for (size_t r = 0; r < count; ++r) {
-      line.assign("{\"embedding\":[");
-      for (size_t i = 0; i < dimension_; ++i) {
-        if (i) line += ',';
-        auto res = std::to_chars(digits, digits + sizeof digits, rows[r * dimension_ + i]);
-        line.append(digits, res.ptr);
-      }
-      line += "]}\n";
+      line.assign("{\"embedding\":");
+      server::append_json_floats(line, rows + r * dimension_, dimension_);
+      line += "}\n";
       std::fwrite(line.data(), 1, line.size(), file_);
     }
   }

@@ -1,4 +1,4 @@
-// arrowembed: convert, inspect and (later) run sentence-embedding models.
+// arrowembed: convert, inspect, run and serve sentence-embedding models.
 #include <cstdio>
 #include <exception>
 
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   arrowembed::cli::register_tokenize(app);
   arrowembed::cli::register_embed(app);
   arrowembed::cli::register_bench(app);
+  arrowembed::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

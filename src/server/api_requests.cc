@@ -1,0 +1,179 @@
+#include "server/api_requests.h"
+
+#include <simdjson.h>
+
+#include "server/api_error.h"
+
+namespace arrowembed::server {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+ApiError invalid(const std::string& field, const std::string& what) {
+  return ApiError(422, "'" + field + "' " + what, field);
+}
+
+// The parser keeps its buffers between requests on the same connection thread.
+object parse_object(std::string_view body) {
+  thread_local simdjson::dom::parser parser;
+  element root;
+  const auto error = parser.parse(body.data(), body.size()).get(root);
+  if (error == simdjson::UTF8_ERROR) throw ApiError(400, "the request body is not valid UTF-8");
+  if (error) throw ApiError(400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error));
+  object o;
+  if (root.get_object().get(o)) throw ApiError(422, "the request body must be a JSON object");
+  return o;
+}
+
+std::optional<element> field(const object& o, const char* key) {
+  element value;
+  if (o.at_key(key).get(value) || value.is_null()) return std::nullopt;
+  return value;
+}
+
+bool boolean(const object& o, const char* key, bool fallback) {
+  const auto value = field(o, key);
+  if (!value) return fallback;
+  bool b;
+  if (value->get_bool().get(b)) throw invalid(key, "must be a boolean");
+  return b;
+}
+
+std::string string_value(const element& e, const std::string& name) {
+  std::string_view s;
+  if (e.get_string().get(s)) throw invalid(name, "must be a string");
+  return std::string(s);
+}
+
+// A string, or a non-empty list of strings, as TEI and OpenAI accept.
+std::vector<std::string> string_or_list(const object& o, const char* key, const RequestLimits& limits,
+                                        bool* single = nullptr) {
+  const auto value = field(o, key);
+  if (!value) throw invalid(key, "is required");
+  std::vector<std::string> out;
+  if (value->is_string()) {
+    out.push_back(string_value(*value, key));
+    if (single) *single = true;
+    return out;
+  }
+  array items;
+  if (value->get_array().get(items)) throw invalid(key, "must be a string or a list of strings");
+  if (items.size() == 0) throw invalid(key, "must not be empty");
+  if (items.size() > limits.max_inputs) {
+    throw invalid(key, "has " + std::to_string(items.size()) + " inputs; the limit is " +
+                           std::to_string(limits.max_inputs));
+  }
+  out.reserve(items.size());
+  size_t i = 0;
+  for (const element item : items) {
+    if (!item.is_string()) {
+      const bool token_ids = item.is_array() || item.is_int64();
+      throw invalid(std::string(key) + "[" + std::to_string(i) + "]",
+                    token_ids ? "is a token array; only text inputs are supported" : "must be a string");
+    }
+    out.push_back(string_value(item, key));
+    ++i;
+  }
+  if (single) *single = false;
+  return out;
+}
+
+std::optional<size_t> dimensions(const object& o, const RequestLimits& limits) {
+  const auto value = field(o, "dimensions");
+  if (!value) return std::nullopt;
+  int64_t n;
+  if (value->get_int64().get(n)) throw invalid("dimensions", "must be an integer");
+  if (n < 1 || static_cast<size_t>(n) > limits.hidden_size) {
+    throw invalid("dimensions", "must be between 1 and " + std::to_string(limits.hidden_size));
+  }
+  return static_cast<size_t>(n);
+}
+
+void check_limit(size_t count, const char* field_name, const RequestLimits& limits) {
+  if (count > limits.max_inputs) {
+    throw invalid(field_name, "has " + std::to_string(count) + " inputs; the limit is " +
+                                  std::to_string(limits.max_inputs));
+  }
+}
+
+}  // namespace
+
+EmbedRequest parse_tei_embed(std::string_view body, const RequestLimits& limits) {
+  const object o = parse_object(body);
+  EmbedRequest r;
+  r.inputs = string_or_list(o, "inputs", limits);
+  r.normalize = boolean(o, "normalize", true);
+  r.truncate = boolean(o, "truncate", limits.auto_truncate);
+  r.dimensions = dimensions(o, limits);
+  return r;
+}
+
+EmbedRequest parse_openai_embeddings(std::string_view body, const RequestLimits& limits) {
+  const object o = parse_object(body);
+  EmbedRequest r;
+  r.inputs = string_or_list(o, "input", limits);
+  r.normalize = boolean(o, "normalize", true);
+  r.truncate = boolean(o, "truncate", limits.auto_truncate);
+  r.dimensions = dimensions(o, limits);
+  if (const auto model = field(o, "model")) r.model = string_value(*model, "model");
+  if (const auto format = field(o, "encoding_format")) {
+    const std::string f = string_value(*format, "encoding_format");
+    if (f != "float" && f != "base64") throw invalid("encoding_format", "must be \"float\" or \"base64\"");
+    r.base64 = f == "base64";
+  }
+  return r;
+}
+
+SimilarityRequest parse_similarity(std::string_view body, const RequestLimits& limits) {
+  const object o = parse_object(body);
+  SimilarityRequest r;
+  r.truncate = boolean(o, "truncate", limits.auto_truncate);
+  if (const auto pairs = field(o, "pairs")) {
+    array items;
+    if (pairs->get_array().get(items)) throw invalid("pairs", "must be a list of [text, text] pairs");
+    if (items.size() == 0) throw invalid("pairs", "must not be empty");
+    check_limit(2 * items.size(), "pairs", limits);
+    size_t i = 0;
+    for (const element item : items) {
+      const std::string name = "pairs[" + std::to_string(i++) + "]";
+      array pair;
+      if (item.get_array().get(pair) || pair.size() != 2) throw invalid(name, "must be a list of two strings");
+      r.pairs.emplace_back(string_value(pair.at(0).value_unsafe(), name + "[0]"),
+                           string_value(pair.at(1).value_unsafe(), name + "[1]"));
+    }
+    return r;
+  }
+  const auto inputs = field(o, "inputs");
+  if (!inputs) throw invalid("inputs", "is required (or give 'pairs')");
+  object in;
+  if (inputs->get_object().get(in)) {
+    throw invalid("inputs", "must be an object with 'source_sentence' and 'sentences'");
+  }
+  const auto source = field(in, "source_sentence");
+  if (!source) throw invalid("inputs.source_sentence", "is required");
+  r.source = string_value(*source, "inputs.source_sentence");
+  const auto sentences = field(in, "sentences");
+  array items;
+  if (!sentences || sentences->get_array().get(items)) throw invalid("inputs.sentences", "must be a list of strings");
+  if (items.size() == 0) throw invalid("inputs.sentences", "must not be empty");
+  check_limit(items.size() + 1, "inputs.sentences", limits);
+  size_t i = 0;
+  for (const element item : items) {
+    r.sentences.push_back(string_value(item, "inputs.sentences[" + std::to_string(i++) + "]"));
+  }
+  return r;
+}
+
+TokenizeRequest parse_tokenize(std::string_view body, const RequestLimits& limits) {
+  const object o = parse_object(body);
+  TokenizeRequest r;
+  r.inputs = string_or_list(o, "inputs", limits, &r.single);
+  r.add_special_tokens = boolean(o, "add_special_tokens", true);
+  r.truncate = boolean(o, "truncate", false);
+  return r;
+}
+
+}  // namespace arrowembed::server

@@ -1,0 +1,136 @@
+#include "server/batcher.h"
+
+#include <algorithm>
+
+#include "server/api_error.h"
+
+namespace arrowembed::server {
+
+namespace {
+
+double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+Batcher::Batcher(const Embedder& embedder, const BatcherOptions& options, ServiceMetrics& metrics)
+    : embedder_(embedder), options_(options), metrics_(metrics), dimension_(embedder.dimension()) {
+  worker_ = std::thread([this] { run(); });
+}
+
+Batcher::~Batcher() { stop(); }
+
+void Batcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+size_t Batcher::queued_inputs() const {
+  std::lock_guard lock(mutex_);
+  return queued_inputs_;
+}
+
+BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float> out) {
+  if (out.size() < encodings.size() * dimension_) throw Error("Batcher::embed: output buffer too small");
+  if (encodings.empty()) return {};
+  Job job;
+  job.encodings = encodings;
+  job.out = out.data();
+  size_t tokens = 0;
+  for (const Encoding& e : encodings) tokens += e.size();
+
+  std::unique_lock lock(mutex_);
+  if (stopping_) throw ApiError(503, "the server is shutting down");
+  // An empty queue takes any request, so no request is refused forever for its size.
+  if (queued_inputs_ > 0 && queued_inputs_ + encodings.size() > options_.max_queue_inputs) {
+    throw ApiError(429, "the server is busy: " + std::to_string(queued_inputs_) +
+                            " inputs are waiting; retry shortly");
+  }
+  job.enqueued = Clock::now();
+  queue_.push_back(&job);
+  queued_inputs_ += encodings.size();
+  queued_tokens_ += tokens;
+  metrics_.queue_size.set(static_cast<double>(queued_inputs_));
+  work_cv_.notify_one();
+  job.cv.wait(lock, [&] { return job.done == encodings.size(); });
+  if (job.error) std::rethrow_exception(job.error);
+  return {ms_between(job.enqueued, job.started), ms_between(job.started, job.finished)};
+}
+
+size_t Batcher::take_batch(std::vector<Piece>& pieces) {
+  pieces.clear();
+  size_t tokens = 0;
+  const auto now = Clock::now();
+  while (!queue_.empty()) {
+    Job* job = queue_.front();
+    while (job->taken < job->encodings.size()) {
+      const size_t t = job->encodings[job->taken].size();
+      if (!pieces.empty() && tokens + t > options_.max_batch_tokens) return tokens;
+      if (job->taken == 0) job->started = now;
+      pieces.push_back({job, job->taken++});
+      tokens += t;
+    }
+    queue_.pop_front();
+  }
+  return tokens;
+}
+
+void Batcher::run() {
+  std::vector<Piece> pieces;
+  std::vector<Encoding> batch;
+  std::vector<float> out;
+  EmbedOptions raw;
+  raw.normalize = false;  // each request normalises (or not) after pooling
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, and nothing left to finish
+    if (options_.max_wait_ms > 0 && !stopping_) {
+      const auto deadline = Clock::now() + std::chrono::duration<double, std::milli>(options_.max_wait_ms);
+      work_cv_.wait_until(lock, deadline,
+                          [&] { return stopping_ || queued_tokens_ >= options_.max_batch_tokens; });
+    }
+    const size_t tokens = take_batch(pieces);
+    queued_inputs_ -= pieces.size();
+    queued_tokens_ -= tokens;
+    metrics_.queue_size.set(static_cast<double>(queued_inputs_));
+    lock.unlock();
+
+    batch.clear();
+    for (const Piece& p : pieces) batch.push_back(p.job->encodings[p.index]);
+    out.resize(pieces.size() * dimension_);
+    std::exception_ptr error;
+    const auto start = Clock::now();
+    try {
+      embedder_.embed_encodings(batch, out, raw);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const auto end = Clock::now();
+    metrics_.batch_size.observe({}, static_cast<double>(pieces.size()));
+    metrics_.batch_tokens.observe({}, static_cast<double>(tokens));
+    metrics_.inference_duration.observe({}, std::chrono::duration<double>(end - start).count());
+    // Rows go to disjoint places of each job's buffer; its waiter reads them
+    // only after `done` reaches its size under the mutex.
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      std::copy_n(out.data() + i * dimension_, dimension_, pieces[i].job->out + pieces[i].index * dimension_);
+    }
+
+    lock.lock();
+    for (const Piece& p : pieces) {
+      Job* job = p.job;
+      if (error && !job->error) job->error = error;
+      if (++job->done == job->encodings.size()) {
+        job->finished = end;
+        job->cv.notify_one();  // under the mutex: the job outlives this call
+      }
+    }
+  }
+}
+
+}  // namespace arrowembed::server

@@ -1,0 +1,87 @@
+#pragma once
+// Dynamic batching: the token encodings of concurrent requests are queued
+// and one worker thread coalesces them into engine calls of at most
+// max_batch_tokens tokens. A request larger than that is split across
+// batches (never refused for its size); requests share batches. The engine
+// is never idle while work waits: as soon as a batch finishes, everything
+// queued meanwhile (up to the budget) forms the next one, optionally after
+// waiting max_wait for more. The queue is bounded in inputs: a request that
+// does not fit gets ApiError 429 rather than growing memory without limit.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <thread>
+
+#include "arrowembed/engine/embedder.h"
+#include "server/service_metrics.h"
+
+namespace arrowembed::server {
+
+struct BatcherOptions {
+  size_t max_batch_tokens = 16384;
+  double max_wait_ms = 0;
+  size_t max_queue_inputs = 16384;
+};
+
+// Where one request's time went, for its log line.
+struct BatchTiming {
+  double queue_ms = 0;      // enqueued -> its first input entered a batch
+  double inference_ms = 0;  // first input entered a batch -> last input done
+};
+
+class Batcher {
+ public:
+  Batcher(const Embedder& embedder, const BatcherOptions& options, ServiceMetrics& metrics);
+  ~Batcher();
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Writes the pooled, un-normalised embedding of each encoding to `out`
+  // (encodings.size() x dimension floats). Blocks until done. Throws
+  // ApiError 429 when the queue is full, 503 once stop() began, and the
+  // engine's Error if its batch failed.
+  BatchTiming embed(std::span<const Encoding> encodings, std::span<float> out);
+
+  // Finishes every queued request, then ends the worker. Idempotent.
+  void stop();
+
+  size_t queued_inputs() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Job {
+    std::span<const Encoding> encodings;
+    float* out;
+    size_t taken = 0;  // inputs handed to a batch
+    size_t done = 0;   // inputs finished
+    Clock::time_point enqueued, started, finished;
+    std::exception_ptr error;
+    std::condition_variable cv;
+  };
+  struct Piece {
+    Job* job;
+    size_t index;
+  };
+
+  void run();
+  // Moves inputs from the queue's front into `pieces` up to the token budget. Needs mutex_.
+  size_t take_batch(std::vector<Piece>& pieces);
+
+  const Embedder& embedder_;
+  const BatcherOptions options_;
+  ServiceMetrics& metrics_;
+  const size_t dimension_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::deque<Job*> queue_;
+  size_t queued_inputs_ = 0;
+  size_t queued_tokens_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace arrowembed::server
