@@ -43,3 +43,10 @@ _arrowembed_import(arrowembed::arrow arrow)
 _arrowembed_import(arrowembed::parquet parquet)
 set_property(TARGET arrowembed::parquet APPEND PROPERTY INTERFACE_LINK_LIBRARIES arrowembed::arrow)
 message(STATUS "Arrow ${_pa_version} from pyarrow (${_pa_libdir})")
+
+# pyarrow's libparquet exports the symbols of its own (newer) simdjson build.
+# Linked after it, Debian's libsimdjson is dropped by --as-needed and our
+# simdjson 3.0.1 headers would call into pyarrow's copy, whose classes differ
+# (a crash in the request parser showed it). Naming libsimdjson first, always
+# needed, makes the dynamic linker bind every simdjson symbol to it.
+add_link_options("LINKER:--push-state,--no-as-needed" "LINKER:-lsimdjson" "LINKER:--pop-state")
