@@ -1,0 +1,87 @@
+// OpenBLAS vs oneDNN (both from Debian) on the matrix products of a BERT
+// layer, in the layout the engine uses: C[M,N] = A[M,K] * W[N,K]^T, row-major,
+// single-threaded (the engine splits rows across its own pool and calls the
+// library once per block) and with each library's own 2-thread runtime.
+//
+//   build/bench/gemm_bench [hidden=384] [intermediate=1536]
+// Prints a Markdown table of GFLOP/s (median of 15 timed repetitions).
+#include <cblas.h>
+#include <dnnl.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace {
+
+double median_gflops(size_t m, size_t n, size_t k, const std::function<void()>& run) {
+  run();  // warm-up: packing buffers, thread start
+  std::vector<double> rates;
+  for (int rep = 0; rep < 15; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    int inner = 0;
+    double seconds = 0;
+    do {  // at least ~20 ms per sample so timer noise stays small
+      run();
+      ++inner;
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } while (seconds < 0.02);
+    rates.push_back(2.0 * m * n * k * inner / seconds / 1e9);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t hidden = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 384;
+  const size_t inter = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1536;
+  struct Shape {
+    const char* name;
+    size_t n, k;
+  };
+  const Shape shapes[] = {{"attention out / Q,K,V", hidden, hidden},
+                          {"intermediate (up)", inter, hidden},
+                          {"output (down)", hidden, inter}};
+  // Rows = tokens of one product: one short text, a thread's share of a
+  // batch of 32 short texts, and of 32 texts of ~200 tokens.
+  const size_t row_counts[] = {16, 256, 3200};
+
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::printf("| shape (N x K) | rows M | OpenBLAS 1 thread | oneDNN 1 thread | OpenBLAS 2 threads | oneDNN 2 threads |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (const Shape& s : shapes) {
+    for (const size_t m : row_counts) {
+      std::vector<float> a(m * s.k), w(s.n * s.k), c(m * s.n);
+      for (auto& x : a) x = dist(rng);
+      for (auto& x : w) x = dist(rng);
+      auto openblas = [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, s.n, s.k, 1.0f, a.data(), s.k, w.data(), s.k, 0.0f,
+                    c.data(), s.n);
+      };
+      auto onednn = [&] {
+        dnnl_sgemm('N', 'T', m, s.n, s.k, 1.0f, a.data(), s.k, w.data(), s.k, 0.0f, c.data(), s.n);
+      };
+      double r[4];
+      openblas_set_num_threads(1);
+      omp_set_num_threads(1);
+      r[0] = median_gflops(m, s.n, s.k, openblas);
+      r[1] = median_gflops(m, s.n, s.k, onednn);
+      openblas_set_num_threads(2);
+      omp_set_num_threads(2);
+      r[2] = median_gflops(m, s.n, s.k, openblas);
+      r[3] = median_gflops(m, s.n, s.k, onednn);
+      std::printf("| %s (%zu x %zu) | %zu | %.1f | %.1f | %.1f | %.1f |\n", s.name, s.n, s.k, m, r[0], r[1], r[2],
+                  r[3]);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
