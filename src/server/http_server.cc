@@ -3,6 +3,7 @@
 // the model loaded while already listening, and SIGTERM draining.
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <filesystem>
@@ -215,6 +216,15 @@ int run_server(const ServerOptions& options) {
   httplib::Server http;
   server::configure(http, *state);
   server::register_routes(http, *state);
+  // cpp-httplib's default socket options set SO_REUSEPORT, which would let
+  // a second server share the port silently; SO_REUSEADDR alone still
+  // allows a quick restart. The descriptor is kept to widen the backlog.
+  int listen_fd = -1;
+  http.set_socket_options([&listen_fd](int sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   int port = options.port;
   if (port == 0) {
     port = http.bind_to_any_port(options.host);
@@ -225,6 +235,10 @@ int run_server(const ServerOptions& options) {
     throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) +
                 " (address in use, or not permitted)");
   }
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of new
+  // connections would wait a second for SYN retries. listen() again only
+  // raises the backlog of the bound socket.
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   std::thread listener([&http] { http.listen_after_bind(); });
   state->logger.event("info", "listening", server::json_fields({{"host", options.host}, {"port", port}}));
 
