@@ -104,7 +104,7 @@ void check_limit(size_t count, const char* field_name, const RequestLimits& limi
 EmbedRequest parse_tei_embed(std::string_view body, const RequestLimits& limits) {
   const object o = parse_object(body);
   EmbedRequest r;
-  r.inputs = string_or_list(o, "inputs", limits);
+  r.inputs = string_or_list(o, "inputs", limits, &r.single);
   r.normalize = boolean(o, "normalize", true);
   r.truncate = boolean(o, "truncate", limits.auto_truncate);
   r.dimensions = dimensions(o, limits);
@@ -114,7 +114,7 @@ EmbedRequest parse_tei_embed(std::string_view body, const RequestLimits& limits)
 EmbedRequest parse_openai_embeddings(std::string_view body, const RequestLimits& limits) {
   const object o = parse_object(body);
   EmbedRequest r;
-  r.inputs = string_or_list(o, "input", limits);
+  r.inputs = string_or_list(o, "input", limits, &r.single);
   r.normalize = boolean(o, "normalize", true);
   r.truncate = boolean(o, "truncate", limits.auto_truncate);
   r.dimensions = dimensions(o, limits);

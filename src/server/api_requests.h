@@ -20,6 +20,7 @@ struct RequestLimits {
 
 struct EmbedRequest {
   std::vector<std::string> inputs;
+  bool single = false;  // the inputs field was a string, not a list
   bool normalize = true;
   bool truncate = false;
   std::optional<size_t> dimensions;  // Matryoshka: keep the first N, then renormalise

@@ -7,6 +7,10 @@
 
 namespace arrowembed::server {
 
+FieldNamer list_field(std::string name, bool single) {
+  return [name = std::move(name), single](size_t i) { return single ? name : name + "[" + std::to_string(i) + "]"; };
+}
+
 EmbeddingService::EmbeddingService(Embedder embedder, const ServiceOptions& options, ServiceMetrics& metrics)
     : embedder_(std::move(embedder)),
       metrics_(metrics),
@@ -22,7 +26,7 @@ std::vector<Encoding> EmbeddingService::tokenize(const std::vector<std::string>&
 }
 
 EmbedOutput EmbeddingService::embed(const std::vector<std::string>& texts, bool truncate, bool normalize,
-                                    std::optional<size_t> dimensions, const std::string& field) const {
+                                    std::optional<size_t> dimensions, const FieldNamer& field_of) const {
   const size_t dim = embedder_.dimension();
   const size_t max_tokens = static_cast<size_t>(config().max_seq_length);
   EmbedOutput result;
@@ -46,9 +50,7 @@ EmbedOutput EmbeddingService::embed(const std::vector<std::string>& texts, bool 
     for (const size_t i : missing) {
       Encoding e = embedder_.tokenizer().encode(texts[i], max_length);
       if (e.size() > max_tokens) {
-        const std::string name = texts.size() == 1 && field.find('[') == std::string::npos
-                                      ? field
-                                      : field + "[" + std::to_string(i) + "]";
+        const std::string name = field_of(i);
         throw ApiError(422,
                        "'" + name + "' has " + std::to_string(e.size()) + " tokens; the model takes at most " +
                            std::to_string(max_tokens) + " (send \"truncate\": true to cut it)",

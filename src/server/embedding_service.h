@@ -3,6 +3,7 @@
 // floats out, with the cache in front of the batcher and the per-request
 // options (truncate, normalize, dimensions) applied. Thread-safe.
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,12 @@
 #include "server/service_metrics.h"
 
 namespace arrowembed::server {
+
+// The request field the i-th text came from, for error messages ("inputs[3]").
+using FieldNamer = std::function<std::string(size_t)>;
+
+// "name" for a single string, "name[i]" for a list.
+FieldNamer list_field(std::string name, bool single);
 
 struct ServiceOptions {
   BatcherOptions batcher;
@@ -32,10 +39,11 @@ class EmbeddingService {
  public:
   EmbeddingService(Embedder embedder, const ServiceOptions& options, ServiceMetrics& metrics);
 
-  // Throws ApiError 422 naming "<field>[i]" when an input is longer than the
-  // model takes and truncate is false; 429 when the queue is full.
+  // Throws ApiError 422 naming field_of(i) (the request field texts[i] came
+  // from) when an input is longer than the model takes and truncate is
+  // false; 429 when the queue is full.
   EmbedOutput embed(const std::vector<std::string>& texts, bool truncate, bool normalize,
-                    std::optional<size_t> dimensions, const std::string& field) const;
+                    std::optional<size_t> dimensions, const FieldNamer& field_of) const;
 
   // Token ids of each text (no length check; cut at max_seq_length if truncate).
   std::vector<Encoding> tokenize(const std::vector<std::string>& texts, bool truncate) const;

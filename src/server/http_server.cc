@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -19,17 +21,23 @@ namespace arrowembed::server {
 
 namespace {
 
-constexpr const char* kRoutes[] = {"/health",       "/info",       "/metrics",   "/openapi.json", "/docs",
-                                   "/embed",        "/similarity", "/tokenize", "/v1/embeddings", "/embeddings"};
+constexpr const char* kGetRoutes[] = {"/health", "/info", "/metrics", "/openapi.json", "/docs"};
+constexpr const char* kPostRoutes[] = {"/embed", "/similarity", "/tokenize", "/v1/embeddings", "/embeddings"};
+
+// "GET" or "POST" for a served path, empty for any other.
+std::string_view route_method(const std::string& path) {
+  for (const char* route : kGetRoutes) {
+    if (path == route) return "GET";
+  }
+  for (const char* route : kPostRoutes) {
+    if (path == route) return "POST";
+  }
+  return {};
+}
 
 // The metrics label of a path: known routes by name, anything else "other"
 // (so random 404 paths cannot grow the series without bound).
-std::string endpoint_label(const std::string& path) {
-  for (const char* route : kRoutes) {
-    if (path == route) return route;
-  }
-  return "other";
-}
+std::string endpoint_label(const std::string& path) { return route_method(path).empty() ? "other" : path; }
 
 bool is_openai_route(const std::string& path) { return path == "/v1/embeddings" || path == "/embeddings"; }
 
@@ -47,6 +55,7 @@ std::string error_type(int status) {
   switch (status) {
     case 401: return "Unauthorized";
     case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
     case 413: return "PayloadTooLarge";
     case 429: return "Overloaded";
     case 503: return "Unhealthy";
@@ -161,9 +170,14 @@ void configure(httplib::Server& http, ServerState& state) {
   // Errors cpp-httplib produces itself (404, 413, 400 for a bad request line) come without a body.
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // cpp-httplib answers 404 for a served path with another method.
+    if (const std::string_view allowed = route_method(req.path); res.status == 404 && !allowed.empty()) {
+      res.status = 405;
+      res.set_header("Allow", std::string(allowed));
+    }
     const std::string message = res.status == 404   ? "no route " + printable_path(req.path)
                                 : res.status == 413 ? "the request body is larger than the server's limit"
-                                : res.status == 405 ? "method not allowed"
+                                : res.status == 405 ? printable_path(req.path) + " takes " + res.get_header_value("Allow")
                                                     : "bad request";
     set_error(req, res, res.status, message);
     return httplib::Server::HandlerResponse::Handled;
@@ -239,7 +253,18 @@ int run_server(const ServerOptions& options) {
   // connections would wait a second for SYN retries. listen() again only
   // raises the backlog of the bound socket.
   if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
-  std::thread listener([&http] { http.listen_after_bind(); });
+  std::atomic<bool> listener_done{false};
+  std::thread listener([&http, &listener_done] {
+    http.listen_after_bind();
+    listener_done = true;
+  });
+  // stop() is a no-op until the listener runs: wait for one or the other,
+  // so a stop that comes early (a model that fails to load) is not lost.
+  auto stop_listener = [&] {
+    while (!http.is_running() && !listener_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    http.stop();
+    listener.join();
+  };
   state->logger.event("info", "listening", server::json_fields({{"host", options.host}, {"port", port}}));
 
   try {
@@ -255,8 +280,7 @@ int run_server(const ServerOptions& options) {
     state->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     state->ready.store(true, std::memory_order_release);
   } catch (...) {
-    http.stop();
-    listener.join();
+    stop_listener();
     throw;
   }
   const ModelConfig& c = state->service->config();
@@ -274,8 +298,7 @@ int run_server(const ServerOptions& options) {
   // stop() closes the listening socket; the connection threads finish the
   // requests they are serving before listen_after_bind() returns.
   state->ready.store(false);
-  http.stop();
-  listener.join();
+  stop_listener();
   state->service->stop();
   state->logger.event("info", "stopped");
   return 0;

@@ -73,10 +73,11 @@ std::vector<uint32_t> char_index(const std::string& text) {
   return index;
 }
 
-void handle_embed(const ServerState& state, const httplib::Request& req, httplib::Response& res) {
+void handle_embed(const ServerState& state, const httplib::Request& req, const std::string& body_in,
+                  httplib::Response& res) {
   const EmbeddingService& service = state.require_service();
-  const EmbedRequest r = parse_tei_embed(req.body, state.limits);
-  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, "inputs");
+  const EmbedRequest r = parse_tei_embed(body_in, state.limits);
+  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, list_field("inputs", r.single));
   record(out);
   if (wants_arrow(req)) return send_arrow(res, out);
   std::string body;
@@ -90,10 +91,11 @@ void handle_embed(const ServerState& state, const httplib::Request& req, httplib
   res.set_content(std::move(body), kJson);
 }
 
-void handle_openai_embeddings(const ServerState& state, const httplib::Request& req, httplib::Response& res) {
+void handle_openai_embeddings(const ServerState& state, const httplib::Request& req, const std::string& body_in,
+                              httplib::Response& res) {
   const EmbeddingService& service = state.require_service();
-  const EmbedRequest r = parse_openai_embeddings(req.body, state.limits);
-  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, "input");
+  const EmbedRequest r = parse_openai_embeddings(body_in, state.limits);
+  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, list_field("input", r.single));
   record(out);
   if (wants_arrow(req)) return send_arrow(res, out);
   std::string body;
@@ -117,24 +119,27 @@ void handle_openai_embeddings(const ServerState& state, const httplib::Request& 
   res.set_content(std::move(body), kJson);
 }
 
-void handle_similarity(const ServerState& state, const httplib::Request& req, httplib::Response& res) {
+void handle_similarity(const ServerState& state, const httplib::Request& req, const std::string& body_in,
+                       httplib::Response& res) {
   const EmbeddingService& service = state.require_service();
-  const SimilarityRequest r = parse_similarity(req.body, state.limits);
+  const SimilarityRequest r = parse_similarity(body_in, state.limits);
   std::vector<std::string> texts;
-  std::string field;
+  FieldNamer field_of;  // where each flattened text came from in the request
   if (r.source) {
     texts.push_back(*r.source);
     texts.insert(texts.end(), r.sentences.begin(), r.sentences.end());
-    field = "inputs.sentences";
+    field_of = [](size_t i) {
+      return i == 0 ? std::string("inputs.source_sentence") : "inputs.sentences[" + std::to_string(i - 1) + "]";
+    };
   } else {
     for (const auto& [a, b] : r.pairs) {
       texts.push_back(a);
       texts.push_back(b);
     }
-    field = "pairs";
+    field_of = [](size_t i) { return "pairs[" + std::to_string(i / 2) + "][" + std::to_string(i % 2) + "]"; };
   }
   // Normalised vectors: cosine similarity is their dot product.
-  const EmbedOutput out = service.embed(texts, r.truncate, true, std::nullopt, field);
+  const EmbedOutput out = service.embed(texts, r.truncate, true, std::nullopt, field_of);
   record(out);
   auto dot = [&](size_t a, size_t b) {
     const float* x = out.values.data() + a * out.dimension;
@@ -154,9 +159,10 @@ void handle_similarity(const ServerState& state, const httplib::Request& req, ht
   res.set_content(std::move(body), kJson);
 }
 
-void handle_tokenize(const ServerState& state, const httplib::Request& req, httplib::Response& res) {
+void handle_tokenize(const ServerState& state, const httplib::Request& req, const std::string& body_in,
+                     httplib::Response& res) {
   const EmbeddingService& service = state.require_service();
-  const TokenizeRequest r = parse_tokenize(req.body, state.limits);
+  const TokenizeRequest r = parse_tokenize(body_in, state.limits);
   const std::vector<Encoding> encodings = service.tokenize(r.inputs, r.truncate);
   const Tokenizer& tokenizer = service.embedder().tokenizer();
   std::string body = "[";
@@ -237,11 +243,29 @@ void register_routes(httplib::Server& http, ServerState& state) {
   });
   http.Get("/openapi.json", [](Req, Res res) { res.set_content(std::string(openapi_json()), kJson); });
   http.Get("/docs", [](Req, Res res) { res.set_content(std::string(docs_html()), "text/html; charset=utf-8"); });
-  http.Post("/embed", [&state](Req req, Res res) { handle_embed(state, req, res); });
-  http.Post("/v1/embeddings", [&state](Req req, Res res) { handle_openai_embeddings(state, req, res); });
-  http.Post("/embeddings", [&state](Req req, Res res) { handle_openai_embeddings(state, req, res); });
-  http.Post("/similarity", [&state](Req req, Res res) { handle_similarity(state, req, res); });
-  http.Post("/tokenize", [&state](Req req, Res res) { handle_tokenize(state, req, res); });
+  // POST bodies are read by the route itself: cpp-httplib would otherwise
+  // parse a body sent as application/x-www-form-urlencoded (curl -d's
+  // default) as a form, with its own 8 KiB limit. The payload limit applies.
+  using Handler = void (*)(const ServerState&, const httplib::Request&, const std::string&, httplib::Response&);
+  auto post = [&http, &state](const char* path, Handler handler) {
+    http.Post(path, [&state, handler](Req req, Res res, const httplib::ContentReader& reader) {
+      std::string body;
+      const bool complete = reader([&body](const char* data, size_t n) {
+        body.append(data, n);
+        return true;
+      });
+      if (!complete) {  // cpp-httplib set 413 for a body over the limit
+        if (res.status == 413) throw ApiError(413, "the request body is larger than the server's limit");
+        throw ApiError(400, "the request body could not be read");
+      }
+      handler(state, req, body, res);
+    });
+  };
+  post("/embed", handle_embed);
+  post("/v1/embeddings", handle_openai_embeddings);
+  post("/embeddings", handle_openai_embeddings);
+  post("/similarity", handle_similarity);
+  post("/tokenize", handle_tokenize);
 }
 
 const EmbeddingService& ServerState::require_service() const {

@@ -163,10 +163,10 @@ TEST(EmbeddingService, CacheTruncationAndOptions) {
   EmbeddingService service(Embedder::load(testing::tiny_model("tiny-bert-mean")), {.cache_entries = 8}, metrics);
   const size_t dim = service.embedder().dimension();
   const std::vector<std::string> ts = {"hello there", "general kenobi"};
-  const auto first = service.embed(ts, false, false, std::nullopt, "inputs");
+  const auto first = service.embed(ts, false, false, std::nullopt, list_field("inputs", false));
   EXPECT_EQ(first.cache_hits, 0u);
   EXPECT_EQ(first.dimension, dim);
-  const auto second = service.embed(ts, false, true, std::nullopt, "inputs");
+  const auto second = service.embed(ts, false, true, std::nullopt, list_field("inputs", false));
   EXPECT_EQ(second.cache_hits, 2u);
   EXPECT_EQ(second.tokens, first.tokens);
   // normalised = raw / |raw|
@@ -177,7 +177,7 @@ TEST(EmbeddingService, CacheTruncationAndOptions) {
       EXPECT_NEAR(second.values[r * dim + i], first.values[r * dim + i] / std::sqrt(n2), 1e-6);
     }
   }
-  const auto prefix = service.embed(ts, false, true, 4, "inputs");
+  const auto prefix = service.embed(ts, false, true, 4, list_field("inputs", false));
   EXPECT_EQ(prefix.values.size(), 8u);
   EXPECT_EQ(metrics.cache_hits.value({}), 4);
 
@@ -187,13 +187,13 @@ TEST(EmbeddingService, CacheTruncationAndOptions) {
   for (size_t i = 0; i < max; ++i) long_text += "word ";
   const std::vector<std::string> long_inputs = {"short", long_text};
   try {
-    service.embed(long_inputs, false, true, std::nullopt, "inputs");
+    service.embed(long_inputs, false, true, std::nullopt, list_field("inputs", false));
     ADD_FAILURE() << "a too-long input must be refused";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 422);
     EXPECT_EQ(e.field(), "inputs[1]");
   }
-  const auto cut = service.embed(long_inputs, true, true, std::nullopt, "inputs");
+  const auto cut = service.embed(long_inputs, true, true, std::nullopt, list_field("inputs", false));
   EXPECT_EQ(cut.rows, 2u);
   EXPECT_EQ(service.tokenize({long_text}, true)[0].size(), max);
   EXPECT_GT(service.tokenize({long_text}, false)[0].size(), max);
