@@ -656,7 +656,7 @@ def test_unknown_route_is_404(server, method, path):
     assert "no route" in tei_error(r, 404, None, "NotFound")
 
 
-@pytest.mark.parametrize("method,path,allowed", [("GET", "/embed", "POST"), ("GET", "/v1/embeddings", "POST"),
+@pytest.mark.parametrize("method,path,allowed", [("GET", "/embed", "POST"), ("GET", "/similarity", "POST"),
                                                  ("POST", "/health", "GET"), ("POST", "/metrics", "GET")])
 def test_served_path_with_the_wrong_method_is_405(server, method, path, allowed):
     r = server.request(method, path, {} if method == "POST" else None)
