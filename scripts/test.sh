@@ -21,3 +21,9 @@ echo "C++ line coverage of the core (format, tokenizer, engine):"
   --filter 'src/format/' --filter 'src/tokenizer/' --filter 'src/engine/' \
   --gcov-ignore-parse-errors=negative_hits.warn_once_per_file \
   --txt-summary --fail-under-line "$COVERAGE_FLOOR" --txt build-coverage/coverage.txt
+
+echo "C++ line coverage of the front ends (server, cli), for information:"
+.venv/bin/gcovr --root . --object-directory build-coverage \
+  --filter 'src/server/' --filter 'src/cli/' \
+  --gcov-ignore-parse-errors=negative_hits.warn_once_per_file --txt-summary --txt build-coverage/coverage-frontends.txt |
+  grep -E '^(lines|functions)'
