@@ -5,7 +5,8 @@
 // batches (never refused for its size); requests share batches. The engine
 // is never idle while work waits: as soon as a batch finishes, everything
 // queued meanwhile (up to the budget) forms the next one, optionally after
-// waiting max_wait for more. The queue is bounded in inputs: a request that
+// waiting max_wait for more. A request that finds the engine idle and the
+// queue empty runs on its own thread, without the hand-offs. The queue is bounded in inputs: a request that
 // does not fit gets ApiError 429 rather than growing memory without limit.
 #include <chrono>
 #include <condition_variable>
@@ -67,6 +68,8 @@ class Batcher {
   };
 
   void run();
+  static EmbedOptions raw_options();
+  void observe_batch(size_t inputs, size_t tokens, Clock::duration took);
   // Moves inputs from the queue's front into `pieces` up to the token budget. Needs mutex_.
   size_t take_batch(std::vector<Piece>& pieces);
 
@@ -80,6 +83,9 @@ class Batcher {
   std::deque<Job*> queue_;
   size_t queued_inputs_ = 0;
   size_t queued_tokens_ = 0;
+  size_t regroup_target_ = 0;        // requests to wait for after a shared batch (0: none)
+  Clock::duration last_batch_time_{};  // how long it took
+  bool busy_ = false;  // a batch is in the engine (the worker's or a caller's own)
   bool stopping_ = false;
   std::thread worker_;
 };

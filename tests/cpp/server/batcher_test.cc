@@ -84,6 +84,18 @@ TEST(Batcher, ConcurrentRequestsGetTheirOwnRows) {
   EXPECT_EQ(batcher.queued_inputs(), 0u);
 }
 
+TEST(Batcher, LoneRequestRunsOnTheCallersThreadWithoutQueueing) {
+  ServiceMetrics metrics;
+  Batcher batcher(tiny(), {}, metrics);
+  const auto ts = texts(3);
+  std::vector<float> got(ts.size() * tiny().dimension());
+  const BatchTiming timing = batcher.embed(encode(ts), got);
+  expect_near(got, direct(ts));
+  EXPECT_EQ(timing.queue_ms, 0);
+  EXPECT_GT(timing.inference_ms, 0);
+  EXPECT_EQ(metrics.batch_size.count({}), 1u);  // one engine call for the whole request
+}
+
 TEST(Batcher, LargeRequestIsSplitUnderTheTokenBudget) {
   const auto ts = texts(40);
   const auto encodings = encode(ts);
