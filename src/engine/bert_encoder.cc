@@ -51,9 +51,11 @@ const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, Threa
   embed_tokens(embeddings_, batch, hidden, x, pool);
   double work = 0;
   for (const Layer& layer : layers_) {
-    layer.query.forward(x, tokens, ws.q.data(), Activation::None, pool, ws.widened_weights);
-    layer.key.forward(x, tokens, ws.k.data(), Activation::None, pool, ws.widened_weights);
-    layer.value.forward(x, tokens, ws.v.data(), Activation::None, pool, ws.widened_weights);
+    // Q, K and V read the same x: one parallel loop for the three products.
+    Linear::forward_shared({{&layer.query, ws.q.data(), Activation::None},
+                            {&layer.key, ws.k.data(), Activation::None},
+                            {&layer.value, ws.v.data(), Activation::None}},
+                           x, tokens, pool, ws.widened_weights);
     self_attention(ws.q.data(), ws.k.data(), ws.v.data(), ctx, batch, heads, hidden / heads, pool);
     layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool, ws.widened_weights);
     add_layer_norm(x, tmp, tokens, hidden, layer.attention_ln_gamma, layer.attention_ln_beta, eps, pool);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include "arrowembed/error.h"
 #include "engine/simd.h"
+#include "engine/small_gemm.h"
 #include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
@@ -18,6 +19,15 @@ constexpr size_t kColumnBlock = 64;
 // Below this many rows per thread, splitting rows leaves sgemm too little
 // to pack and the column split wins.
 constexpr size_t kMinRowsPerTask = 32;
+
+// Up to this many rows the small-M kernel (small_gemm.h) beats sgemm, whose
+// packing of W then costs more than the product (measured with `arrowembed
+// bench`: 1.6-1.75x the texts/s of one short text per call; from ~100 rows
+// on, sgemm's packed kernel is faster).
+constexpr size_t kSmallRows = 64;
+// Column tasks per thread on the small-M path: 2 lets a thread that started
+// late take less of the work without many tiny tasks.
+constexpr size_t kTasksPerThread = 2;
 
 void widen_f16_rows(const uint16_t* src, float* dst, size_t n) {
   size_t i = 0;
@@ -51,9 +61,59 @@ Linear::Linear(const TensorView& weight, const TensorView& bias) {
   in_ = static_cast<size_t>(weight.shape[1]);
 }
 
+size_t Linear::small_rows_limit() { return kSmallRows; }
+
+size_t Linear::small_chunk_columns(size_t threads) const {
+  const size_t tasks = std::max<size_t>(1, std::min(threads * kTasksPerThread, (out_ + 3) / 4));
+  return ((out_ + tasks - 1) / tasks + 3) / 4 * 4;  // whole 4-column tiles
+}
+
+void Linear::forward_small(const float* x, size_t rows, float* y, Activation activation, size_t n0, size_t n1) const {
+  if (weight_f16_)
+    small_gemm_f16(x, rows, in_, static_cast<const uint16_t*>(weight_), bias_, y, out_, n0, n1, n1);
+  else
+    small_gemm_f32(x, rows, in_, static_cast<const float*>(weight_), bias_, y, out_, n0, n1, n1);
+  if (activation == Activation::Gelu) gelu_block(y + n0, rows, n1 - n0, out_);
+}
+
+void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                            std::vector<float>& scratch) {
+  if (rows == 0 || rows > small_rows_limit()) {
+    for (const Job& job : jobs) job.layer->forward(x, rows, job.y, job.activation, pool, scratch);
+    return;
+  }
+  // Column chunks of every layer, back to back, in one loop.
+  struct Range {
+    const Job* job;
+    size_t chunk, first_task;
+  };
+  std::vector<Range> ranges;
+  size_t tasks = 0;
+  for (const Job& job : jobs) {
+    const size_t chunk = job.layer->small_chunk_columns(pool.size());
+    ranges.push_back({&job, chunk, tasks});
+    tasks += (job.layer->out_ + chunk - 1) / chunk;
+  }
+  pool.parallel_for(tasks, [&](size_t t) {
+    size_t r = ranges.size() - 1;
+    while (t < ranges[r].first_task) --r;
+    const Job& job = *ranges[r].job;
+    const size_t n0 = (t - ranges[r].first_task) * ranges[r].chunk;
+    job.layer->forward_small(x, rows, job.y, job.activation, n0, std::min(job.layer->out_, n0 + ranges[r].chunk));
+  });
+}
+
 void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
                      std::vector<float>& scratch) const {
   if (rows == 0) return;
+  if (rows <= small_rows_limit()) {
+    const size_t chunk = small_chunk_columns(pool.size());
+    pool.parallel_for((out_ + chunk - 1) / chunk, [&](size_t t) {
+      const size_t n0 = t * chunk;
+      forward_small(x, rows, y, activation, n0, std::min(out_, n0 + chunk));
+    });
+    return;
+  }
   const float* w = static_cast<const float*>(weight_);
   if (weight_f16_) {
     scratch.resize(out_ * in_);

@@ -11,6 +11,7 @@
 // product (beta = 1) and GELU, when asked for, is applied to each block
 // while it is still in cache.
 #include <cstddef>
+#include <initializer_list>
 #include <vector>
 
 #include "arrowembed/format/tensor.h"
@@ -34,10 +35,29 @@ class Linear {
   void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
                std::vector<float>& scratch) const;
 
+  // One layer of forward_shared: its output and activation.
+  struct Job {
+    const Linear* layer;
+    float* y;
+    Activation activation;
+  };
+  // forward() of several layers on the same input x (e.g. Q, K and V), with
+  // the same results; on few rows their products share one parallel loop.
+  static void forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                             std::vector<float>& scratch);
+
+  // Products of at most this many rows run on the small-M kernel
+  // (small_gemm.h) instead of sgemm.
+  static size_t small_rows_limit();
+
   // Multiply-adds x 2 for `rows` rows.
   double flops(size_t rows) const { return 2.0 * static_cast<double>(rows) * in_ * out_; }
 
  private:
+  // Columns per task of the small-M path, and one such task.
+  size_t small_chunk_columns(size_t threads) const;
+  void forward_small(const float* x, size_t rows, float* y, Activation activation, size_t n0, size_t n1) const;
+
   const void* weight_ = nullptr;
   bool weight_f16_ = false;
   const float* bias_ = nullptr;
