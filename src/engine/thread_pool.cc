@@ -4,6 +4,21 @@
 
 namespace arrowembed::engine {
 
+namespace {
+
+// How long an idle worker spins before it sleeps: longer than the gaps
+// between the loops of a forward pass, short enough that an idle process
+// goes quiet at once.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(size_t num_threads) {
   for (size_t i = 1; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -11,10 +26,9 @@ ThreadPool::ThreadPool(size_t num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
-    generation_.fetch_add(1);
+    stop_.store(true);
   }
-  wake_.notify_all();
+  wake_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -29,24 +43,51 @@ void ThreadPool::run_tasks() {
   }
 }
 
+void ThreadPool::wake() {
+  if (sleeping_.load(std::memory_order_acquire) == 0) return;
+  {
+    std::lock_guard lock(mutex_);
+    wake_requests_.fetch_add(1, std::memory_order_relaxed);
+  }
+  wake_cv_.notify_all();
+}
+
+void ThreadPool::rest() { rest_requests_.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t ThreadPool::wait_for_loop(uint64_t seen) {
+  const auto new_loop = [&] { return generation(loop_.load()) != seen; };
+  for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    const uint64_t rests = rest_requests_.load(std::memory_order_relaxed);
+    while (!new_loop() && !stop_.load(std::memory_order_relaxed) &&
+           rest_requests_.load(std::memory_order_relaxed) == rests && std::chrono::steady_clock::now() < spin_until)
+      cpu_relax();
+    if (new_loop() || stop_.load()) return loop_.load(std::memory_order_acquire);
+    std::unique_lock lock(mutex_);
+    const uint64_t wakes = wake_requests_.load(std::memory_order_relaxed);
+    sleeping_.fetch_add(1);
+    wake_cv_.wait(lock, [&] { return new_loop() || stop_.load() || wake_requests_.load() != wakes; });
+    sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+    if (new_loop() || stop_.load()) return loop_.load(std::memory_order_acquire);
+    // Woken by wake(): spin again for the loop that is on its way.
+  }
+}
+
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    // Spin for a short while for the next loop, then sleep.
-    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+    uint64_t state = wait_for_loop(seen);
+    if (stop_.load()) return;
+    seen = generation(state);
+    // Join the loop unless it has closed (or been replaced) meanwhile; the
+    // successful increment is what makes fn_ and count_ safe to read.
+    while (!(state & kClosed) && generation(state) == seen) {
+      if (loop_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+        run_tasks();
+        loop_.fetch_sub(1, std::memory_order_release);
+        break;
+      }
     }
-    if (generation_.load(std::memory_order_acquire) == seen) {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load() != seen; });
-    }
-    seen = generation_.load(std::memory_order_acquire);
-    if (stop_) return;
-    run_tasks();
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -60,18 +101,21 @@ void ThreadPool::parallel_for(size_t count, const std::function<void(size_t)>& f
   count_ = count;
   error_ = nullptr;
   next_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(workers_.size(), std::memory_order_relaxed);
-  {
-    std::lock_guard lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+  // No worker is inside a loop now (the last call waited for them), so the
+  // new generation, open with nobody in it, can simply be stored.
+  const uint64_t opened = (generation(loop_.load(std::memory_order_relaxed)) + 1) << kGenerationShift;
+  // Store, then look for sleepers (both sequentially consistent): a worker
+  // going to sleep registers in sleeping_ and then checks loop_, under the
+  // mutex, so either it sees the new loop or this sees it and wakes it.
+  loop_.store(opened);
+  if (sleeping_.load() != 0) {
+    { std::lock_guard lock(mutex_); }
+    wake_cv_.notify_all();
   }
-  wake_.notify_all();
   run_tasks();
-  while (pending_workers_.load(std::memory_order_acquire) != 0) {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-  }
+  // Every index is taken: let no one else in, then wait for those inside.
+  loop_.fetch_or(kClosed, std::memory_order_acq_rel);
+  while ((loop_.load(std::memory_order_acquire) & kActiveMask) != 0) cpu_relax();
   if (error_) std::rethrow_exception(error_);
 }
 

@@ -44,6 +44,7 @@ EmbedOutput EmbeddingService::embed(const std::vector<std::string>& texts, bool 
     }
   }
   if (!missing.empty()) {
+    embedder_.prepare();
     std::vector<Encoding> encodings;
     encodings.reserve(missing.size());
     const size_t max_length = truncate ? max_tokens : Tokenizer::kNoTruncation;

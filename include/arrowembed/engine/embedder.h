@@ -75,6 +75,15 @@ class Embedder {
   EmbedStats embed_encodings(std::span<const Encoding> encodings, std::span<float> out,
                              const EmbedOptions& options = {}) const;
 
+  // Wakes the engine's idle threads for a call expected shortly (a server
+  // that has a request to compute calls this before tokenizing it), so that
+  // their wake-up overlaps that work instead of delaying the forward pass.
+  // Optional and cheap; threads that get no work go back to sleep.
+  void prepare() const;
+  // The opposite hint: no call is expected soon, so the idle threads sleep
+  // at once rather than spinning a little longer for one.
+  void rest() const;
+
   struct State;
 
  private:
