@@ -15,6 +15,7 @@
 #include "arrowembed/engine/embedder.h"
 #include "arrowembed/error.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "cli/text_input.h"
 
 namespace arrowembed::cli {
@@ -28,6 +29,7 @@ struct BenchArgs {
   size_t batch_size = 32;
   size_t threads = 0;
   double seconds = 5;
+  MatmulPrecision precision = MatmulPrecision::F32;
 };
 
 double percentile(std::vector<double> xs, double p) {
@@ -43,6 +45,7 @@ void run_bench(const BenchArgs& args) {
   const auto t0 = clock::now();
   EmbedderOptions options;
   options.num_threads = args.threads;
+  options.precision = args.precision;
   const Embedder embedder = Embedder::load(args.model, options);
   const double load_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
 
@@ -79,6 +82,7 @@ void run_bench(const BenchArgs& args) {
       {"batch_size", per_iteration},
       {"threads", embedder.num_threads()},
       {"dtype", dtype_name(embedder.config().dtype)},
+      {"precision", precision_name(args.precision)},
       {"texts", total_texts},
       {"tokens", total_tokens},
       {"seconds", busy},
@@ -111,6 +115,7 @@ void register_bench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(size_t{1}, size_t{1024}));
+  add_precision_option(cmd, &args->precision);
   cmd->add_option("--seconds", args->seconds, "How long to measure")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
   cmd->callback([args] { run_bench(*args); });
 }

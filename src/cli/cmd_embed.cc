@@ -11,6 +11,7 @@
 #include "arrowembed/error.h"
 #include "cli/commands.h"
 #include "cli/embedding_output.h"
+#include "cli/engine_options.h"
 #include "cli/text_input.h"
 
 namespace arrowembed::cli {
@@ -24,6 +25,7 @@ struct EmbedArgs {
   std::string column = "text";
   size_t batch_size = 256;
   size_t threads = 0;
+  MatmulPrecision precision = MatmulPrecision::F32;
 };
 
 // "\r 12,345 texts  4,321/s" on stderr, for terminals and large inputs only.
@@ -57,6 +59,7 @@ void embed_chunk(const Embedder& embedder, const std::vector<std::string>& texts
 void run_embed(const EmbedArgs& args) {
   EmbedderOptions options;
   options.num_threads = args.threads;
+  options.precision = args.precision;
   const Embedder embedder = Embedder::load(args.model, options);
   std::vector<float> vectors;
   Progress progress;
@@ -111,6 +114,7 @@ void register_embed(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(size_t{1}, size_t{1024}));
+  add_precision_option(cmd, &args->precision);
   cmd->callback([args] { run_embed(*args); });
 }
 

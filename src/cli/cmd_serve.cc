@@ -5,6 +5,7 @@
 
 #include "arrowembed/server/server.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 
 namespace arrowembed::cli {
 
@@ -20,6 +21,7 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", options->engine_threads, "Forward-pass threads (default: one per core)")
       ->check(CLI::Range(size_t{1}, size_t{1024}));
+  add_precision_option(cmd, &options->precision);
   cmd->add_option("--http-threads", options->http_threads, "Connections served at once")
       ->check(CLI::Range(size_t{1}, size_t{4096}))
       ->capture_default_str();

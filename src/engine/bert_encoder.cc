@@ -12,11 +12,11 @@ void Workspace::reserve(size_t tokens, size_t hidden, size_t intermediate) {
   if (inter.size() < tokens * intermediate) inter.resize(tokens * intermediate);
 }
 
-BertEncoder::BertEncoder(const ModelFile& model) : config_(model.config()) {
+BertEncoder::BertEncoder(const ModelFile& model, MatmulPrecision precision) : config_(model.config()) {
   auto f32 = [&](const std::string& name) { return model.tensor(name).values<float>().data(); };
   auto linear = [&](int64_t layer, const char* base) {
     const std::string prefix = bert::layer_tensor(layer, base);
-    return Linear(model.tensor(prefix + ".weight"), model.tensor(prefix + ".bias"));
+    return Linear(model.tensor(prefix + ".weight"), model.tensor(prefix + ".bias"), precision);
   };
   embeddings_.word = model.tensor("embeddings.word_embeddings.weight");
   embeddings_.position = model.tensor("embeddings.position_embeddings.weight");
@@ -55,12 +55,12 @@ const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, Threa
     Linear::forward_shared({{&layer.query, ws.q.data(), Activation::None},
                             {&layer.key, ws.k.data(), Activation::None},
                             {&layer.value, ws.v.data(), Activation::None}},
-                           x, tokens, pool, ws.widened_weights);
+                           x, tokens, pool, ws.linear);
     self_attention(ws.q.data(), ws.k.data(), ws.v.data(), ctx, batch, heads, hidden / heads, pool);
-    layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool, ws.widened_weights);
+    layer.attention_output.forward(ctx, tokens, tmp, Activation::None, pool, ws.linear);
     add_layer_norm(x, tmp, tokens, hidden, layer.attention_ln_gamma, layer.attention_ln_beta, eps, pool);
-    layer.intermediate.forward(x, tokens, inter, Activation::Gelu, pool, ws.widened_weights);
-    layer.output.forward(inter, tokens, tmp, Activation::None, pool, ws.widened_weights);
+    layer.intermediate.forward(x, tokens, inter, Activation::Gelu, pool, ws.linear);
+    layer.output.forward(inter, tokens, tmp, Activation::None, pool, ws.linear);
     add_layer_norm(x, tmp, tokens, hidden, layer.output_ln_gamma, layer.output_ln_beta, eps, pool);
     work += layer.query.flops(tokens) * 4 + layer.intermediate.flops(tokens) + layer.output.flops(tokens) +
             attention_flops(batch, hidden);

@@ -16,13 +16,14 @@ class ThreadPool;
 // reused.
 struct Workspace {
   std::vector<float> x, q, k, v, ctx, tmp, inter;
-  std::vector<float> widened_weights;  // one f16 matrix at a time, see Linear
+  Linear::Scratch linear;  // see Linear
   void reserve(size_t tokens, size_t hidden, size_t intermediate);
 };
 
 class BertEncoder {
  public:
-  explicit BertEncoder(const ModelFile& model);  // throws Error
+  // Throws Error for a model it cannot run, or BF16 on a CPU without it.
+  explicit BertEncoder(const ModelFile& model, MatmulPrecision precision = MatmulPrecision::F32);
 
   // Runs the encoder; returns the final hidden states (num_tokens x
   // hidden_size) inside `ws`. Adds the work done to *flops.

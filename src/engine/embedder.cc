@@ -26,7 +26,7 @@ struct Embedder::State {
       : model(std::move(m)),
         options(o),
         tokenizer(Tokenizer::from_json(model.tokenizer_json())),
-        encoder(model),
+        encoder(model, o.precision),
         pool(o.num_threads ? o.num_threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
   ModelFile model;

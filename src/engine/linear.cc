@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include "arrowembed/error.h"
+#include "engine/bf16_gemm.h"
 #include "engine/simd.h"
 #include "engine/small_gemm.h"
 #include "engine/thread_pool.h"
@@ -47,7 +48,7 @@ void gelu_block(float* y, size_t rows, size_t cols, size_t ld) {
 
 }  // namespace
 
-Linear::Linear(const TensorView& weight, const TensorView& bias) {
+Linear::Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision precision) {
   if (weight.shape.size() != 2 || bias.shape.size() != 1 || bias.shape[0] != weight.shape[0])
     throw Error("linear layer '" + weight.name + "': weight " + weight.shape_string() + " and bias " +
                 bias.shape_string() + " do not fit");
@@ -59,6 +60,18 @@ Linear::Linear(const TensorView& weight, const TensorView& bias) {
   bias_ = bias.values<float>().data();
   out_ = static_cast<size_t>(weight.shape[0]);
   in_ = static_cast<size_t>(weight.shape[1]);
+  if (precision == MatmulPrecision::BF16) {
+    if (!bf16_supported()) throw Error("bf16 precision needs a CPU with AVX512-BF16 (e.g. AMD Zen 4, Intel Sapphire Rapids); use f32");
+    std::vector<float> widened;
+    const float* w = static_cast<const float*>(weight_);
+    if (weight_f16_) {
+      widened.resize(out_ * in_);
+      widen_f16_rows(static_cast<const uint16_t*>(weight_), widened.data(), widened.size());
+      w = widened.data();
+    }
+    packed_bf16_.resize(bf16_packed_size(out_, in_));
+    bf16_pack_weights(w, out_, in_, 0, out_, packed_bf16_.data());
+  }
 }
 
 size_t Linear::small_rows_limit() { return kSmallRows; }
@@ -76,9 +89,57 @@ void Linear::forward_small(const float* x, size_t rows, float* y, Activation act
   if (activation == Activation::Gelu) gelu_block(y + n0, rows, n1 - n0, out_);
 }
 
+void Linear::forward_bf16(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                          Scratch& scratch) {
+  const size_t in = jobs.begin()->layer->in_, ldx = bf16_row_stride(in), threads = pool.size();
+  // Round the input once for all the products; in parallel when it is big.
+  scratch.rounded.resize(rows * ldx);
+  uint16_t* xb = scratch.rounded.data();
+  const size_t round_tasks = rows >= 64 ? threads : 1, round_per = (rows + round_tasks - 1) / round_tasks;
+  pool.parallel_for(round_tasks, [&](size_t t) {
+    const size_t r0 = t * round_per;
+    if (r0 < rows) bf16_round_rows(x + r0 * in, std::min(round_per, rows - r0), in, xb + r0 * ldx);
+  });
+  // Tasks: row blocks (each reads all of W, from L3) when there are many
+  // rows; with few, ranges of 32-column panels, so both threads share W.
+  const size_t target = threads * kTasksPerThread;
+  const size_t row_blocks = std::clamp<size_t>(rows / 32, 1, target);
+  const size_t rows_per = (rows + row_blocks - 1) / row_blocks;
+  struct Range {
+    const Job* job;
+    size_t panels_per, groups, first_task;
+  };
+  std::vector<Range> ranges;
+  size_t tasks = 0;
+  for (const Job& job : jobs) {
+    const size_t panels = (job.layer->out_ + kBf16PanelColumns - 1) / kBf16PanelColumns;
+    const size_t groups = std::min(panels, (target + row_blocks - 1) / row_blocks);
+    const size_t panels_per = (panels + groups - 1) / groups;
+    ranges.push_back({&job, panels_per, (panels + panels_per - 1) / panels_per, tasks});
+    tasks += row_blocks * ranges.back().groups;
+  }
+  pool.parallel_for(tasks, [&](size_t t) {
+    size_t r = ranges.size() - 1;
+    while (t < ranges[r].first_task) --r;
+    const Range& range = ranges[r];
+    const Linear& layer = *range.job->layer;
+    const size_t local = t - range.first_task, block = local / range.groups, group = local % range.groups;
+    const size_t r0 = block * rows_per, n0 = group * range.panels_per * kBf16PanelColumns;
+    if (r0 >= rows) return;
+    const size_t m = std::min(rows_per, rows - r0), n1 = std::min(layer.out_, n0 + range.panels_per * kBf16PanelColumns);
+    float* y = range.job->y + r0 * layer.out_;
+    bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
+    if (range.job->activation == Activation::Gelu) gelu_block(y + n0, m, n1 - n0, layer.out_);
+  });
+}
+
 void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
-                            std::vector<float>& scratch) {
-  if (rows == 0 || rows > small_rows_limit()) {
+                            Scratch& scratch) {
+  if (rows == 0) return;
+  bool all_bf16 = true;
+  for (const Job& job : jobs) all_bf16 = all_bf16 && !job.layer->packed_bf16_.empty() && job.layer->in_ == jobs.begin()->layer->in_;
+  if (all_bf16) return forward_bf16(jobs, x, rows, pool, scratch);
+  if (rows > small_rows_limit()) {
     for (const Job& job : jobs) job.layer->forward(x, rows, job.y, job.activation, pool, scratch);
     return;
   }
@@ -104,8 +165,9 @@ void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, siz
 }
 
 void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
-                     std::vector<float>& scratch) const {
+                     Scratch& scratch) const {
   if (rows == 0) return;
+  if (!packed_bf16_.empty()) return forward_bf16({{this, y, activation}}, x, rows, pool, scratch);
   if (rows <= small_rows_limit()) {
     const size_t chunk = small_chunk_columns(pool.size());
     pool.parallel_for((out_ + chunk - 1) / chunk, [&](size_t t) {
@@ -116,13 +178,13 @@ void Linear::forward(const float* x, size_t rows, float* y, Activation activatio
   }
   const float* w = static_cast<const float*>(weight_);
   if (weight_f16_) {
-    scratch.resize(out_ * in_);
+    scratch.widened.resize(out_ * in_);
     const auto* src = static_cast<const uint16_t*>(weight_);
     pool.parallel_for((out_ + kColumnBlock - 1) / kColumnBlock, [&](size_t b) {
       const size_t n0 = b * kColumnBlock, n = std::min(kColumnBlock, out_ - n0);
-      widen_f16_rows(src + n0 * in_, scratch.data() + n0 * in_, n * in_);
+      widen_f16_rows(src + n0 * in_, scratch.widened.data() + n0 * in_, n * in_);
     });
-    w = scratch.data();
+    w = scratch.widened.data();
   }
   // One rectangle of the output: bias, product, activation.
   auto run = [&](size_t r0, size_t r, size_t n0, size_t n) {

@@ -10,10 +10,15 @@
 // the model ever exists. The bias is written into the output before the
 // product (beta = 1) and GELU, when asked for, is applied to each block
 // while it is still in cache.
+//
+// Products of few rows (one short text) run on small_gemm.h instead, on W
+// in place. With MatmulPrecision::BF16 the weights are packed to bf16 once,
+// at construction, and every product runs on bf16_gemm.h.
 #include <cstddef>
 #include <initializer_list>
 #include <vector>
 
+#include "arrowembed/engine/precision.h"
 #include "arrowembed/format/tensor.h"
 
 namespace arrowembed::engine {
@@ -24,16 +29,23 @@ enum class Activation { None, Gelu };
 
 class Linear {
  public:
+  // Per-call buffers, reused from call to call (see Workspace).
+  struct Scratch {
+    std::vector<float> widened;     // an f16 matrix widened for sgemm
+    std::vector<uint16_t> rounded;  // the input rounded to bf16
+  };
+
   Linear() = default;
-  Linear(const TensorView& weight, const TensorView& bias);
+  // Throws Error for mismatched shapes or dtypes, or BF16 on a CPU without
+  // AVX512-BF16.
+  Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision precision = MatmulPrecision::F32);
 
   size_t in_features() const { return in_; }
   size_t out_features() const { return out_; }
 
   // x: rows x in_features (row stride in_features); y: rows x out_features.
-  // `scratch` holds the widened weights of an f16 layer (resized as needed).
   void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
-               std::vector<float>& scratch) const;
+               Scratch& scratch) const;
 
   // One layer of forward_shared: its output and activation.
   struct Job {
@@ -44,7 +56,7 @@ class Linear {
   // forward() of several layers on the same input x (e.g. Q, K and V), with
   // the same results; on few rows their products share one parallel loop.
   static void forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
-                             std::vector<float>& scratch);
+                             Scratch& scratch);
 
   // Products of at most this many rows run on the small-M kernel
   // (small_gemm.h) instead of sgemm.
@@ -57,8 +69,13 @@ class Linear {
   // Columns per task of the small-M path, and one such task.
   size_t small_chunk_columns(size_t threads) const;
   void forward_small(const float* x, size_t rows, float* y, Activation activation, size_t n0, size_t n1) const;
+  // The bf16 path: tasks of (row block, panel range) over the products of
+  // `jobs`, all on the same input already rounded into scratch.rounded.
+  static void forward_bf16(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                           Scratch& scratch);
 
   const void* weight_ = nullptr;
+  std::vector<uint16_t> packed_bf16_;  // BF16 precision: W in bf16_gemm.h's panels
   bool weight_f16_ = false;
   const float* bias_ = nullptr;
   size_t in_ = 0, out_ = 0;

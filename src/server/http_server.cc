@@ -271,6 +271,7 @@ int run_server(const ServerOptions& options) {
     const auto t0 = std::chrono::steady_clock::now();
     EmbedderOptions engine;
     engine.num_threads = options.engine_threads;
+    engine.precision = options.precision;
     Embedder embedder = Embedder::load(options.model_path, engine);
     server::ServiceOptions service;
     service.batcher = {options.max_batch_tokens, options.max_batch_wait_ms, options.max_queue_inputs};
@@ -290,6 +291,7 @@ int run_server(const ServerOptions& options) {
                                            {"dtype", std::string(dtype_name(c.dtype))},
                                            {"dimensions", c.hidden_size},
                                            {"load_ms", state->load_ms},
+                                           {"precision", std::string(precision_name(options.precision))},
                                            {"engine_threads", state->service->embedder().num_threads()}}));
 
   int signal = 0;

@@ -210,6 +210,7 @@ void handle_info(const ServerState& state, httplib::Response& res) {
       {"dtype", std::string(dtype_name(c.dtype))},
       {"load_ms", state.load_ms},
       {"engine_threads", service.embedder().num_threads()},
+      {"precision", std::string(precision_name(o.precision))},
       {"limits",
        {{"max_inputs_per_request", o.max_inputs_per_request},
         {"max_payload_bytes", o.max_payload_bytes},

@@ -195,12 +195,28 @@ def test_info(server, f32_model):
     assert info["architecture"] == "bert" and info["pooling"] == "mean" and info["normalize"] is True
     assert info["dimensions"] == DIM and info["max_seq_length"] == MAX_SEQ and info["dtype"] == "f32"
     assert isinstance(info["version"], str) and info["version"]
-    assert info["load_ms"] > 0 and info["engine_threads"] >= 1
+    assert info["load_ms"] > 0 and info["engine_threads"] >= 1 and info["precision"] == "f32"
     assert info["limits"] == {"max_inputs_per_request": 4096, "max_payload_bytes": 16 << 20,
                               "max_batch_tokens": 16384, "max_batch_wait_ms": 0, "max_queue_inputs": 16384,
                               "auto_truncate": False}
     assert info["cache"]["capacity"] == 16384 and info["cache"]["entries"] >= 0
     assert info["auth"] is False
+
+
+def test_bf16_precision_server(start_server, f32_model, ref):
+    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    if not {"avx512f", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags):
+        # Refused at start-up with the reason, not a crash later.
+        srv = start_server(f32_model, "--precision", "bf16", wait_ready=False)
+        assert srv.proc.wait(timeout=60) != 0 and "AVX512-BF16" in srv.log_text()
+        return
+    srv = start_server(f32_model, "--precision", "bf16")
+    assert srv.get("/info").json()["precision"] == "bf16"
+    texts = short_texts(ref)[:64]
+    got = np.asarray(embed(srv, texts), dtype=np.float32)
+    want = np.asarray([ref.vector(t) for t in texts], dtype=np.float32)
+    cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+    assert cos.min() >= 0.9998, f"bf16 server: min cosine {cos.min():.6f}"
 
 
 def test_embed_matches_sentence_transformers(server, ref):

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arrowembed/engine/precision.h"
 #include "arrowembed/format/model_config.h"
 #include "arrowembed/tokenizer/tokenizer.h"
 
@@ -32,6 +33,10 @@ struct EmbedderOptions {
   // length and packed without padding into batches of at most this many
   // tokens (a longer single text still runs alone).
   size_t max_batch_tokens = 4096;
+  // Precision of the matrix products (see precision.h). BF16 packs a bf16
+  // copy of the encoder's matrices at load (half the f32 size) and throws
+  // Error on a CPU without AVX512-BF16.
+  MatmulPrecision precision = MatmulPrecision::F32;
 };
 
 struct EmbedOptions {

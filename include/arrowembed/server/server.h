@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <string>
 
+#include "arrowembed/engine/precision.h"
+
 namespace arrowembed {
 
 struct ServerOptions {
@@ -20,6 +22,7 @@ struct ServerOptions {
   int port = 8080;
 
   size_t engine_threads = 0;  // forward-pass threads; 0 = one per core
+  MatmulPrecision precision = MatmulPrecision::F32;  // of the engine's matrix products
   // Connections served at once (each keep-alive connection holds one).
   size_t http_threads = 128;
 

@@ -76,7 +76,7 @@ TEST(Linear, MatchesNaiveProduct) {
     Linear linear(weight, bias);
     EXPECT_EQ(linear.in_features(), in);
     EXPECT_EQ(linear.out_features(), out);
-    std::vector<float> scratch;
+    Linear::Scratch scratch;
     for (auto act : {Activation::None, Activation::Gelu}) {
       std::vector<float> y(rows * out);
       linear.forward(x.data(), rows, y.data(), act, pool, scratch);

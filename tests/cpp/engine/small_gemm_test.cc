@@ -106,7 +106,7 @@ TEST(SmallGemm, LinearBothPathsMatchReference) {
         TensorView bias{"b", DType::F32, {int64_t(out)}, b.data()};
         const Linear linear(weight, bias);
         const size_t limit = Linear::small_rows_limit();
-        std::vector<float> scratch;
+        Linear::Scratch scratch;
         for (size_t rows : {size_t{1}, size_t{14}, limit, limit + 1, size_t{150}}) {
           const auto x = random_vector(rows * in, static_cast<uint32_t>(rows));
           for (auto act : {Activation::None, Activation::Gelu}) {
@@ -143,7 +143,7 @@ TEST(SmallGemm, ForwardSharedEqualsSeparateCalls) {
                         f16 ? static_cast<const void*>(weights[i].bits.data()) : weights[i].values.data()};
       layers.emplace_back(weight, TensorView{"b", DType::F32, {int64_t(outs[i])}, biases[i].data()});
     }
-    std::vector<float> scratch;
+    Linear::Scratch scratch;
     for (size_t rows : {size_t{1}, size_t{14}, Linear::small_rows_limit() + 5}) {
       const auto x = random_vector(rows * in, static_cast<uint32_t>(rows + 40));
       std::vector<std::vector<float>> shared(3), separate(3);
