@@ -376,13 +376,16 @@ def quietly(measure, what: str) -> dict:
     return best
 
 
+PRECISION = "f32"  # of our engine's matrix products (--precision), for the server and in-process
+
+
 def inprocess(texts_file: Path, threads: int, seconds: float, batch: int) -> dict:
     mode = ["--mode", "single"] if batch == 1 else ["--mode", "batch", "--batch-size", str(batch)]
 
     def measure() -> dict:
         before = cpu_snapshot()
         out = subprocess.run([str(CLI), "bench", "-m", str(MODEL_FILE), "--input", str(texts_file), *mode,
-                              "--threads", str(threads), "--seconds", str(seconds)],
+                              "--threads", str(threads), "--seconds", str(seconds), "--precision", PRECISION],
                              check=True, capture_output=True, text=True).stdout
         r = json.loads(out)
         r["other_cpu"] = other_cpu_share(before, cpu_snapshot())
@@ -500,11 +503,13 @@ def own_cpu_seconds() -> float:
 
 
 INFINITY_CONFIGS = {
-    # label: the flags that differ; both use the torch engine, fp32, no
+    # label: (dtype, the flags that differ); all use the torch engine, no
     # BetterTransformer (it needs optimum < 2, which infinity-emb[server,torch]
-    # does not install).
-    "eager": ["--no-compile"],
-    "compile": ["--compile"],
+    # does not install). bf16-* are the peers of our --precision bf16.
+    "eager": ("float32", ["--no-compile"]),
+    "compile": ("float32", ["--compile"]),
+    "bf16-eager": ("bfloat16", ["--no-compile"]),
+    "bf16-compile": ("bfloat16", ["--compile"]),
 }
 
 
@@ -521,6 +526,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=30, help="wrk's per-request timeout, seconds")
     ap.add_argument("--cache-size", type=int, default=16384, help="our server's cache for the cached runs")
     ap.add_argument("--texts", type=int, default=40000, help="distinct texts generated")
+    ap.add_argument("--precision", default="f32", choices=["f32", "bf16"],
+                    help="our engine's matrix products (arrowembed serve/bench --precision), server and in-process")
     ap.add_argument("--serve-args", default="",
                     help="extra flags for `arrowembed serve`, e.g. --serve-args=--no-request-log")
     ap.add_argument("--infinity", default="eager,compile",
@@ -531,8 +538,8 @@ def main() -> int:
     ap.add_argument("--no-ours", action="store_true", help="skip our server (Infinity and in-process only)")
     ap.add_argument("--out", type=Path, help="also write the report (markdown) here")
     args = ap.parse_args()
-    global MAX_OTHER_CPU, RETRIES
-    MAX_OTHER_CPU, RETRIES = args.max_other_cpu, args.retries
+    global MAX_OTHER_CPU, RETRIES, PRECISION
+    MAX_OTHER_CPU, RETRIES, PRECISION = args.max_other_cpu, args.retries, args.precision
     levels = [int(x) for x in args.levels.split(",")]
     shapes = [int(x) for x in args.shapes.split(",")]
     peers = [x for x in args.infinity.split(",") if x]
@@ -599,7 +606,8 @@ def main() -> int:
     def ours(cache: int) -> Server:
         port = free_port()
         cmd = [str(CLI), "serve", "-m", str(MODEL_FILE), "--host", "127.0.0.1", "--port", str(port),
-               "--threads", str(args.threads), "--cache-size", str(cache), *args.serve_args.split()]
+               "--threads", str(args.threads), "--cache-size", str(cache), "--precision", args.precision,
+               *args.serve_args.split()]
         if "--model-id" in serve_help:
             cmd += ["--model-id", MODEL_NAME]
         s = Server(f"arrowembed (cache {cache})", cmd, port, work / f"ours-{cache}.log")
@@ -625,7 +633,7 @@ def main() -> int:
             port = free_port()
             cmd = [str(PEERS_VENV / "bin" / "infinity_emb"), "v2", "--model-id", str(MODEL_DIR),
                    "--served-model-name", MODEL_NAME, "--engine", "torch", "--device", "cpu",
-                   "--dtype", "float32", "--no-bettertransformer", *INFINITY_CONFIGS[peer],
+                   "--dtype", INFINITY_CONFIGS[peer][0], "--no-bettertransformer", *INFINITY_CONFIGS[peer][1],
                    "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
             info["infinity_cmds"][label] = (
                 f"OMP_NUM_THREADS={args.threads} HF_HUB_OFFLINE=1 DO_NOT_TRACK=1 .venv-peers/bin/infinity_emb " +
@@ -708,8 +716,10 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
         f"{foreign:.0f} of the {available:.0f} CPU-seconds of the run ({foreign / available:.1%})",
         f"- command: `{' '.join(['flock', LOCK, 'python3 bench/server_bench.py', shlex.join(sys.argv[1:])]).strip()}`",
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- model: sentence-transformers/all-MiniLM-L6-v2, f32 (`{MODEL_FILE.relative_to(REPO)}` for us, "
-        f"`{MODEL_DIR.relative_to(REPO)}` for Infinity and the reference); {args.threads} engine threads everywhere",
+        f"- model: sentence-transformers/all-MiniLM-L6-v2, f32 weights (`{MODEL_FILE.relative_to(REPO)}` for us, "
+        f"`{MODEL_DIR.relative_to(REPO)}` for Infinity and the reference); our matrix products in "
+        f"**{args.precision}** (`--precision {args.precision}`, server and in-process); "
+        f"{args.threads} engine threads everywhere",
         f"- load: wrk, {args.wrk_threads} thread(s) (at most one per connection), keep-alive, closed loop: "
         f"C connections = C requests in flight; each level {args.warmup} s warm-up + {args.seconds} s measured; "
         "p50/p99 from wrk's latency histogram",
@@ -719,7 +729,7 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
         "`/v1/embeddings` ours, `/embeddings` Infinity's)",
     ]
     if use_ours:
-        lines.append(f"- our server: `arrowembed serve -m MODEL --threads {args.threads} --cache-size 0"
+        lines.append(f"- our server: `arrowembed serve -m MODEL --threads {args.threads} --precision {args.precision} --cache-size 0"
                      f"{' ' + args.serve_args if args.serve_args else ''}` (uncached), `--cache-size "
                      f"{args.cache_size}` (cached), defaults otherwise")
     for label, cmd in info["infinity_cmds"].items():
