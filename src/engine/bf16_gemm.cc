@@ -30,19 +30,6 @@ uint16_t to_bf16(float f) {
 
 }  // namespace
 
-void bf16_pack_weights(const float* w, size_t n, size_t k, size_t n0, size_t n1, uint16_t* packed) {
-  const size_t pairs = bf16_row_stride(k) / 2, panel_size = pairs * 2 * kBf16PanelColumns;
-  for (size_t p = n0 / kBf16PanelColumns; p * kBf16PanelColumns < n1; ++p) {
-    uint16_t* panel = packed + p * panel_size;
-    for (size_t kp = 0; kp < pairs; ++kp)
-      for (size_t c = 0; c < kBf16PanelColumns; ++c)
-        for (size_t j = 0; j < 2; ++j) {
-          const size_t col = p * kBf16PanelColumns + c, kk = 2 * kp + j;
-          panel[(kp * kBf16PanelColumns + c) * 2 + j] = col < n && kk < k ? to_bf16(w[col * k + kk]) : 0;
-        }
-  }
-}
-
 // Everything below runs only on CPUs with AVX512-BF16 (see bf16_supported);
 // it is the only code compiled for AVX-512, and uses no library templates
 // whose instances another file could share.
@@ -121,6 +108,28 @@ void bf16_round_rows(const float* x, size_t rows, size_t k, uint16_t* xb) {
     for (; i < k; ++i) dst[i] = to_bf16(src[i]);
     if (ldx != k) dst[k] = 0;
   }
+}
+
+void bf16_pack_weights(const float* w, size_t n, size_t k, size_t n0, size_t n1, uint16_t* packed) {
+  const size_t ldx = bf16_row_stride(k), pairs = ldx / 2, panel_size = pairs * 2 * kBf16PanelColumns;
+  uint16_t* row = new uint16_t[ldx];  // (no std::vector here: see the region's comment)
+  for (size_t p = n0 / kBf16PanelColumns; p * kBf16PanelColumns < n1; ++p) {
+    uint32_t* panel = reinterpret_cast<uint32_t*>(packed + p * panel_size);  // one (k, k+1) pair per element
+    for (size_t c = 0; c < kBf16PanelColumns; ++c) {
+      const size_t col = p * kBf16PanelColumns + c;
+      if (col < n) {
+        bf16_round_rows(w + col * k, 1, k, row);
+      } else {
+        for (size_t i = 0; i < ldx; ++i) row[i] = 0;  // padding columns of the last panel
+      }
+      for (size_t kp = 0; kp < pairs; ++kp) {
+        uint32_t pair;
+        std::memcpy(&pair, row + 2 * kp, sizeof pair);
+        panel[kp * kBf16PanelColumns + c] = pair;
+      }
+    }
+  }
+  delete[] row;
 }
 
 void bf16_gemm(const uint16_t* xb, size_t rows, size_t k, const uint16_t* packed, const float* bias, float* y,
