@@ -145,6 +145,60 @@ TEST(Attention, MatchesNaiveSoftmaxAttentionPerSequence) {
   EXPECT_DOUBLE_EQ(attention_flops(batch, hidden), 4.0 * hidden * (1 + 25 + 400 + 2500));
 }
 
+// Every kernel path (short sequences one head per task or all heads per
+// task, key-block tails, head_dim tails, sgemm for long ones) against a
+// double-precision reference.
+void expect_attention_matches_reference(const std::vector<size_t>& lengths, size_t heads, size_t dim, size_t threads,
+                                        uint32_t seed) {
+  ThreadPool pool(threads);
+  const size_t hidden = heads * dim;
+  PackedBatch batch;
+  batch.starts = {0};
+  for (size_t len : lengths) batch.starts.push_back(batch.starts.back() + len);
+  const size_t tokens = batch.starts.back();
+  batch.ids.resize(tokens);
+  // Scale 2 spreads the scores so that the softmax is far from uniform.
+  auto q = random_vector(tokens * hidden, seed, 2.0f), k = random_vector(tokens * hidden, seed + 1, 2.0f);
+  auto v = random_vector(tokens * hidden, seed + 2);
+  std::vector<float> ctx(tokens * hidden, NAN);
+  self_attention(q.data(), k.data(), v.data(), ctx.data(), batch, heads, dim, pool);
+  for (size_t s = 0; s < batch.num_sequences(); ++s) {
+    const size_t begin = batch.starts[s], end = batch.starts[s + 1];
+    for (size_t h = 0; h < heads; ++h)
+      for (size_t i = begin; i < end; ++i) {
+        std::vector<double> p;
+        double max = -1e300, sum = 0;
+        for (size_t j = begin; j < end; ++j) {
+          double d = 0;
+          for (size_t c = 0; c < dim; ++c) d += double(q[i * hidden + h * dim + c]) * k[j * hidden + h * dim + c];
+          p.push_back(d / std::sqrt(double(dim)));
+          max = std::max(max, p.back());
+        }
+        for (auto& x : p) sum += (x = std::exp(x - max));
+        for (size_t c = 0; c < dim; ++c) {
+          double want = 0;
+          for (size_t j = 0; j < p.size(); ++j) want += p[j] / sum * v[(begin + j) * hidden + h * dim + c];
+          ASSERT_NEAR(ctx[i * hidden + h * dim + c], want, 2e-5)
+              << "len " << end - begin << " head " << h << " query " << i - begin << " dim " << c;
+        }
+      }
+  }
+}
+
+TEST(Attention, EveryLengthHeadCountAndHeadDimMatchesDoubleReference) {
+  const std::vector<size_t> lengths = {1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 128, 0, 5};
+  for (size_t dim : {32u, 8u, 10u, 3u, 40u, 64u})
+    for (size_t heads : {1u, 3u, 12u, 20u}) {
+      SCOPED_TRACE(testing::Message() << "dim " << dim << " heads " << heads);
+      // Many sequences (whole sequences per task) and few (one head per task).
+      auto many = lengths;
+      for (size_t len : lengths) many.push_back(len);
+      expect_attention_matches_reference(many, heads, dim, 2, 100 + dim + heads);
+      expect_attention_matches_reference({9}, heads, dim, 2, 200 + dim + heads);
+      expect_attention_matches_reference({2, 31}, heads, dim, 1, 300 + dim + heads);
+    }
+}
+
 TEST(Pooling, EveryModeOnAKnownMatrix) {
   const float tokens[] = {1, -2, 3, 4, 5, -6, 0, 8};  // 4 tokens x 2
   float out[2];
