@@ -59,7 +59,6 @@ const Tokenizer& Embedder::tokenizer() const { return state_->tokenizer; }
 size_t Embedder::dimension() const { return static_cast<size_t>(config().hidden_size); }
 size_t Embedder::num_threads() const { return state_->pool.size(); }
 void Embedder::prepare() const { state_->pool.wake(); }
-void Embedder::rest() const { state_->pool.rest(); }
 
 namespace {
 

@@ -7,9 +7,15 @@ namespace arrowembed::engine {
 namespace {
 
 // How long an idle worker spins before it sleeps: longer than the gaps
-// between the loops of a forward pass, short enough that an idle process
-// goes quiet at once.
-constexpr auto kSpin = std::chrono::microseconds(200);
+// between the loops of a forward pass and, in a server, between one
+// request's pass and the next one's (a few hundred microseconds at one
+// request in flight), short enough that an idle process soon goes quiet.
+// Measured with bench/server_bench.py at one request in flight (two runs
+// each, 1 and 8 texts per request): 200 us, with the workers sent to sleep
+// after each request, left the server's p50 0.24-0.33 ms above the
+// in-process call; 2 ms brought it to 0.04-0.05 ms (the sleeping worker's
+// vCPU takes long to wake and run at speed again).
+constexpr auto kSpin = std::chrono::milliseconds(2);
 
 inline void cpu_relax() {
 #if defined(__x86_64__)
@@ -52,15 +58,11 @@ void ThreadPool::wake() {
   wake_cv_.notify_all();
 }
 
-void ThreadPool::rest() { rest_requests_.fetch_add(1, std::memory_order_relaxed); }
-
 uint64_t ThreadPool::wait_for_loop(uint64_t seen) {
   const auto new_loop = [&] { return generation(loop_.load()) != seen; };
   for (;;) {
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    const uint64_t rests = rest_requests_.load(std::memory_order_relaxed);
-    while (!new_loop() && !stop_.load(std::memory_order_relaxed) &&
-           rest_requests_.load(std::memory_order_relaxed) == rests && std::chrono::steady_clock::now() < spin_until)
+    while (!new_loop() && !stop_.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < spin_until)
       cpu_relax();
     if (new_loop() || stop_.load()) return loop_.load(std::memory_order_acquire);
     std::unique_lock lock(mutex_);

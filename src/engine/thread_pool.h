@@ -1,7 +1,7 @@
 #pragma once
 // A fixed pool of worker threads that runs parallel loops. The caller's
 // thread takes part, so a pool of size N uses N-1 extra threads, and size 1
-// runs everything inline. Workers spin briefly before sleeping: the encoder
+// runs everything inline. Workers spin for 2 ms before sleeping: the encoder
 // issues dozens of short parallel loops per forward pass, and waking a
 // sleeping thread costs more than many of them take.
 //
@@ -41,11 +41,6 @@ class ThreadPool {
   // soon. Cheap when they are already awake; any thread may call it.
   void wake();
 
-  // Lets spinning workers sleep now instead of at the end of their spin:
-  // for a caller that knows no loop is coming soon (a server whose queue is
-  // empty), so that the spin does not take a core from other threads.
-  void rest();
-
  private:
   void worker_loop();
   void run_tasks();
@@ -65,7 +60,6 @@ class ThreadPool {
   std::condition_variable wake_cv_;
   std::atomic<uint64_t> loop_{kClosed};
   std::atomic<uint64_t> wake_requests_{0};
-  std::atomic<uint64_t> rest_requests_{0};
   std::atomic<size_t> sleeping_{0};
   std::atomic<size_t> next_{0};
   size_t count_ = 0;

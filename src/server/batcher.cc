@@ -69,10 +69,6 @@ BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float>
     observe_batch(encodings.size(), tokens, end - start);
     lock.lock();
     busy_ = false;
-    // Nothing waiting: the engine's threads need not spin for more work
-    // while this thread sends the response (on a small machine the spin
-    // would compete with it, and with the client, for the cores).
-    if (queue_.empty()) embedder_.rest();
     work_cv_.notify_one();
     if (error) std::rethrow_exception(error);
     return {0, ms_between(start, end)};

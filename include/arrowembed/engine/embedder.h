@@ -85,9 +85,6 @@ class Embedder {
   // their wake-up overlaps that work instead of delaying the forward pass.
   // Optional and cheap; threads that get no work go back to sleep.
   void prepare() const;
-  // The opposite hint: no call is expected soon, so the idle threads sleep
-  // at once rather than spinning a little longer for one.
-  void rest() const;
 
   struct State;
 

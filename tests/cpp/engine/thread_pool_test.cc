@@ -45,7 +45,7 @@ TEST(ThreadPool, LoopsAfterWorkersSleptRunEveryIndexOnce) {
   for (int round = 0; round < 30; ++round) {
     if (round % 3 == 0) pool.wake();  // a hint, before some of the loops
     pool.parallel_for(hits.size(), [&](size_t i) { hits[i]++; });
-    std::this_thread::sleep_for(std::chrono::microseconds(round % 2 ? 1500 : 50));
+    std::this_thread::sleep_for(std::chrono::microseconds(round % 2 ? 3000 : 50));
   }
   for (auto& h : hits) ASSERT_EQ(h.load(), 30);
 }
