@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "arrowembed/error.h"
@@ -17,18 +16,13 @@
 #include "engine/bf16_gemm.h"
 #include "engine/linear.h"
 #include "engine/thread_pool.h"
-#include "format/half.h"
+#include "engine/kernel_test_util.h"
 
 namespace arrowembed::engine {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using test::random_vector;
+using test::Weights;
 
 float bf16_bits_to_float(uint16_t b) {
   const uint32_t bits = static_cast<uint32_t>(b) << 16;
@@ -57,18 +51,14 @@ std::vector<float> rounded(const std::vector<float>& v) {
   return r;
 }
 
-// bias[n] + x[m, :] . w[n, :] in double on bf16-rounded x and w, and the
-// bound an f32 accumulation of the same products may be off by.
+// The reference on bf16-rounded x and w, and the bound an f32 accumulation
+// of the same products may be off by.
 double reference(const std::vector<float>& xr, const std::vector<float>& wr, const std::vector<float>& b, size_t k,
                  size_t m, size_t n, bool gelu, double* tolerance) {
-  double acc = b[n], magnitude = std::fabs(b[n]);
-  for (size_t i = 0; i < k; ++i) {
-    acc += double(xr[m * k + i]) * wr[n * k + i];
-    magnitude += std::fabs(double(xr[m * k + i]) * wr[n * k + i]);
-  }
+  double magnitude;
+  const double want = test::linear_reference(xr, wr, b, k, m, n, gelu, &magnitude);
   *tolerance = 2e-6 * magnitude + 1e-6;
-  if (gelu) acc = 0.5 * acc * (1 + std::erf(acc / std::sqrt(2.0)));
-  return acc;
+  return want;
 }
 
 TEST(Bf16Gemm, RoundsToNearestEvenLikeTheReference) {
@@ -143,18 +133,13 @@ TEST(Bf16Gemm, LinearBf16MatchesReference) {
       for (size_t threads : {1, 2, 3}) {
         ThreadPool pool(threads);
         const size_t in = shape.in, out = shape.out;
-        auto w = random_vector(out * in, static_cast<uint32_t>(in + out), 0.2f);
-        std::vector<uint16_t> w16(w.size());
-        if (f16) {
-          half::f32_to_f16(w.data(), w16.data(), w.size());
-          half::f16_to_f32(w16.data(), w.data(), w.size());
-        }
+        const Weights w(out, in, static_cast<uint32_t>(in + out), f16);
         const auto b = random_vector(out, 9);
         TensorView weight{"w", f16 ? DType::F16 : DType::F32, {int64_t(out), int64_t(in)},
-                          f16 ? static_cast<const void*>(w16.data()) : w.data()};
+                          f16 ? static_cast<const void*>(w.bits.data()) : w.values.data()};
         TensorView bias{"b", DType::F32, {int64_t(out)}, b.data()};
         const Linear linear(weight, bias, MatmulPrecision::BF16);
-        const auto wr = rounded(w);
+        const auto wr = rounded(w.values);
         Linear::Scratch scratch;
         for (size_t rows : {size_t{1}, size_t{14}, size_t{70}, size_t{301}}) {
           const auto x = random_vector(rows * in, static_cast<uint32_t>(rows));

@@ -14,18 +14,13 @@
 #include "engine/pooling.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
+#include "engine/kernel_test_util.h"
 #include "format/half.h"
 
 namespace arrowembed::engine {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using test::random_vector;
 
 TEST(Simd, ExpErfGeluMatchTheLibrary) {
   for (float x = -30.0f; x <= 30.0f; x += 0.01f) {
@@ -114,42 +109,12 @@ TEST(LayerOps, AddLayerNormMatchesDefinition) {
   }
 }
 
-TEST(Attention, MatchesNaiveSoftmaxAttentionPerSequence) {
-  ThreadPool pool(2);
-  const size_t heads = 3, dim = 10, hidden = heads * dim;
-  PackedBatch batch;
-  batch.starts = {0, 1, 6, 26, 76};  // lengths 1, 5, 20 (direct) and 50 (sgemm)
-  batch.ids.resize(76);
-  const size_t tokens = 76;
-  auto q = random_vector(tokens * hidden, 10), k = random_vector(tokens * hidden, 11), v = random_vector(tokens * hidden, 12);
-  std::vector<float> ctx(tokens * hidden);
-  self_attention(q.data(), k.data(), v.data(), ctx.data(), batch, heads, dim, pool);
-  for (size_t s = 0; s < batch.num_sequences(); ++s)
-    for (size_t h = 0; h < heads; ++h)
-      for (size_t i = batch.starts[s]; i < batch.starts[s + 1]; ++i) {
-        std::vector<double> p;
-        double max = -1e30, sum = 0;
-        for (size_t j = batch.starts[s]; j < batch.starts[s + 1]; ++j) {
-          double d = 0;
-          for (size_t c = 0; c < dim; ++c) d += double(q[i * hidden + h * dim + c]) * k[j * hidden + h * dim + c];
-          p.push_back(d / std::sqrt(double(dim)));
-          max = std::max(max, p.back());
-        }
-        for (auto& x : p) sum += (x = std::exp(x - max));
-        for (size_t c = 0; c < dim; ++c) {
-          double want = 0;
-          for (size_t j = 0; j < p.size(); ++j) want += p[j] / sum * v[(batch.starts[s] + j) * hidden + h * dim + c];
-          ASSERT_NEAR(ctx[i * hidden + h * dim + c], want, 1e-5);
-        }
-      }
-  EXPECT_DOUBLE_EQ(attention_flops(batch, hidden), 4.0 * hidden * (1 + 25 + 400 + 2500));
-}
-
-// Every kernel path (short sequences one head per task or all heads per
-// task, key-block tails, head_dim tails, sgemm for long ones) against a
-// double-precision reference.
+// self_attention on packed sequences of these lengths (q and k with
+// standard deviation `scale`) against a double-precision reference,
+// every output within `tolerance`; ctx starts as NaN so an output left
+// unwritten fails.
 void expect_attention_matches_reference(const std::vector<size_t>& lengths, size_t heads, size_t dim, size_t threads,
-                                        uint32_t seed) {
+                                        uint32_t seed, float scale, double tolerance) {
   ThreadPool pool(threads);
   const size_t hidden = heads * dim;
   PackedBatch batch;
@@ -157,8 +122,7 @@ void expect_attention_matches_reference(const std::vector<size_t>& lengths, size
   for (size_t len : lengths) batch.starts.push_back(batch.starts.back() + len);
   const size_t tokens = batch.starts.back();
   batch.ids.resize(tokens);
-  // Scale 2 spreads the scores so that the softmax is far from uniform.
-  auto q = random_vector(tokens * hidden, seed, 2.0f), k = random_vector(tokens * hidden, seed + 1, 2.0f);
+  auto q = random_vector(tokens * hidden, seed, scale), k = random_vector(tokens * hidden, seed + 1, scale);
   auto v = random_vector(tokens * hidden, seed + 2);
   std::vector<float> ctx(tokens * hidden, NAN);
   self_attention(q.data(), k.data(), v.data(), ctx.data(), batch, heads, dim, pool);
@@ -178,13 +142,25 @@ void expect_attention_matches_reference(const std::vector<size_t>& lengths, size
         for (size_t c = 0; c < dim; ++c) {
           double want = 0;
           for (size_t j = 0; j < p.size(); ++j) want += p[j] / sum * v[(begin + j) * hidden + h * dim + c];
-          ASSERT_NEAR(ctx[i * hidden + h * dim + c], want, 2e-5)
+          ASSERT_NEAR(ctx[i * hidden + h * dim + c], want, tolerance)
               << "len " << end - begin << " head " << h << " query " << i - begin << " dim " << c;
         }
       }
   }
 }
 
+TEST(Attention, MatchesNaiveSoftmaxAttentionPerSequence) {
+  // lengths 1, 5, 20 (direct) and 50 (sgemm)
+  expect_attention_matches_reference({1, 5, 20, 50}, 3, 10, 2, 10, 1.0f, 1e-5);
+  PackedBatch batch;
+  batch.starts = {0, 1, 6, 26, 76};
+  batch.ids.resize(76);
+  EXPECT_DOUBLE_EQ(attention_flops(batch, 30), 4.0 * 30 * (1 + 25 + 400 + 2500));
+}
+
+// Every kernel path (short sequences one head per task or all heads per
+// task, key-block tails, head_dim tails, sgemm for long ones); scale 2
+// spreads the scores so that the softmax is far from uniform.
 TEST(Attention, EveryLengthHeadCountAndHeadDimMatchesDoubleReference) {
   const std::vector<size_t> lengths = {1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 128, 0, 5};
   for (size_t dim : {32u, 8u, 10u, 3u, 40u, 64u})
@@ -193,9 +169,9 @@ TEST(Attention, EveryLengthHeadCountAndHeadDimMatchesDoubleReference) {
       // Many sequences (whole sequences per task) and few (one head per task).
       auto many = lengths;
       for (size_t len : lengths) many.push_back(len);
-      expect_attention_matches_reference(many, heads, dim, 2, 100 + dim + heads);
-      expect_attention_matches_reference({9}, heads, dim, 2, 200 + dim + heads);
-      expect_attention_matches_reference({2, 31}, heads, dim, 1, 300 + dim + heads);
+      expect_attention_matches_reference(many, heads, dim, 2, 100 + dim + heads, 2.0f, 2e-5);
+      expect_attention_matches_reference({9}, heads, dim, 2, 200 + dim + heads, 2.0f, 2e-5);
+      expect_attention_matches_reference({2, 31}, heads, dim, 1, 300 + dim + heads, 2.0f, 2e-5);
     }
 }
 

@@ -5,52 +5,28 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "arrowembed/format/tensor.h"
 #include "engine/linear.h"
 #include "engine/small_gemm.h"
 #include "engine/thread_pool.h"
-#include "format/half.h"
+#include "engine/kernel_test_util.h"
 
 namespace arrowembed::engine {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using test::random_vector;
+using test::Weights;
 
-// Weights as a Linear sees them: f32, or f16 bits plus their exact f32 values
-// (what the kernel computes with once they are converted in registers).
-struct Weights {
-  std::vector<float> values;
-  std::vector<uint16_t> bits;
-  Weights(size_t n, size_t k, uint32_t seed, bool f16) : values(random_vector(n * k, seed, 0.2f)) {
-    if (f16) {
-      bits.resize(values.size());
-      half::f32_to_f16(values.data(), bits.data(), values.size());
-      half::f16_to_f32(bits.data(), values.data(), values.size());
-    }
-  }
-};
-
-// y[m, n] = bias[n] + x[m, :] . w[n, :] (GELU after, if asked), in double; and
-// the bound a float computation of the same sum may be off by.
+// The reference of an output and the bound a float computation of the same
+// sum may be off by (rounding over <= a few thousand terms).
 double reference(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b, size_t k,
                  size_t m, size_t n, bool gelu, double* tolerance) {
-  double acc = b[n], magnitude = std::fabs(b[n]);
-  for (size_t i = 0; i < k; ++i) {
-    acc += double(x[m * k + i]) * w[n * k + i];
-    magnitude += std::fabs(double(x[m * k + i]) * w[n * k + i]);
-  }
-  *tolerance = 1e-6 * magnitude + 1e-6;  // float rounding over <= a few thousand terms
-  if (gelu) acc = 0.5 * acc * (1 + std::erf(acc / std::sqrt(2.0)));
-  return acc;
+  double magnitude;
+  const double want = test::linear_reference(x, w, b, k, m, n, gelu, &magnitude);
+  *tolerance = 1e-6 * magnitude + 1e-6;
+  return want;
 }
 
 TEST(SmallGemm, EveryTailAgainstDoubleReference) {
