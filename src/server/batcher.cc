@@ -58,20 +58,12 @@ BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float>
   if (!busy_ && queue_.empty() && regroup_target_ == 0 && tokens <= options_.max_batch_tokens) {
     busy_ = true;
     lock.unlock();
-    const auto start = Clock::now();
-    std::exception_ptr error;
-    try {
-      embedder_.embed_encodings(encodings, out, raw_options());
-    } catch (...) {
-      error = std::current_exception();
-    }
-    const auto end = Clock::now();
-    observe_batch(encodings.size(), tokens, end - start);
+    const EngineRun run = run_engine(encodings, out, tokens);
     lock.lock();
     busy_ = false;
     work_cv_.notify_one();
-    if (error) std::rethrow_exception(error);
-    return {0, ms_between(start, end)};
+    if (run.error) std::rethrow_exception(run.error);
+    return {0, ms_between(run.start, run.end)};
   }
   job.enqueued = Clock::now();
   queue_.push_back(&job);
@@ -84,16 +76,21 @@ BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float>
   return {ms_between(job.enqueued, job.started), ms_between(job.started, job.finished)};
 }
 
-EmbedOptions Batcher::raw_options() {
+Batcher::EngineRun Batcher::run_engine(std::span<const Encoding> encodings, std::span<float> out, size_t tokens) {
   EmbedOptions raw;
   raw.normalize = false;  // each request normalises (or not) after pooling
-  return raw;
-}
-
-void Batcher::observe_batch(size_t inputs, size_t tokens, Clock::duration took) {
-  metrics_.batch_size.observe({}, static_cast<double>(inputs));
+  EngineRun run;
+  run.start = Clock::now();
+  try {
+    embedder_.embed_encodings(encodings, out, raw);
+  } catch (...) {
+    run.error = std::current_exception();
+  }
+  run.end = Clock::now();
+  metrics_.batch_size.observe({}, static_cast<double>(encodings.size()));
   metrics_.batch_tokens.observe({}, static_cast<double>(tokens));
-  metrics_.inference_duration.observe({}, std::chrono::duration<double>(took).count());
+  metrics_.inference_duration.observe({}, std::chrono::duration<double>(run.end - run.start).count());
+  return run;
 }
 
 size_t Batcher::take_batch(std::vector<Piece>& pieces) {
@@ -149,15 +146,7 @@ void Batcher::run() {
     batch.clear();
     for (const Piece& p : pieces) batch.push_back(p.job->encodings[p.index]);
     out.resize(pieces.size() * dimension_);
-    std::exception_ptr error;
-    const auto start = Clock::now();
-    try {
-      embedder_.embed_encodings(batch, out, raw_options());
-    } catch (...) {
-      error = std::current_exception();
-    }
-    const auto end = Clock::now();
-    observe_batch(pieces.size(), tokens, end - start);
+    const EngineRun run = run_engine(batch, out, tokens);
     // Rows go to disjoint places of each job's buffer; its waiter reads them
     // only after `done` reaches its size under the mutex.
     for (size_t i = 0; i < pieces.size(); ++i) {
@@ -166,14 +155,14 @@ void Batcher::run() {
 
     lock.lock();
     busy_ = false;
-    last_batch_time_ = end - start;
+    last_batch_time_ = run.end - run.start;
     size_t answered = 0;
     for (const Piece& p : pieces) {
       Job* job = p.job;
-      if (error && !job->error) job->error = error;
+      if (run.error && !job->error) job->error = run.error;
       if (++job->done == job->encodings.size()) {
         ++answered;
-        job->finished = end;
+        job->finished = run.end;
         job->cv.notify_one();  // under the mutex: the job outlives this call
       }
     }

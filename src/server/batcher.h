@@ -6,8 +6,9 @@
 // is never idle while work waits: as soon as a batch finishes, everything
 // queued meanwhile (up to the budget) forms the next one, optionally after
 // waiting max_wait for more. A request that finds the engine idle and the
-// queue empty runs on its own thread, without the hand-offs. The queue is bounded in inputs: a request that
-// does not fit gets ApiError 429 rather than growing memory without limit.
+// queue empty runs on its own thread, without the hand-offs. The queue is
+// bounded in inputs: a request that does not fit gets ApiError 429 rather
+// than growing memory without limit.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -68,8 +69,13 @@ class Batcher {
   };
 
   void run();
-  static EmbedOptions raw_options();
-  void observe_batch(size_t inputs, size_t tokens, Clock::duration took);
+  // One engine call (un-normalised rows), timed and recorded in the batch
+  // metrics; an exception it threw is returned for the caller to pass on.
+  struct EngineRun {
+    std::exception_ptr error;
+    Clock::time_point start, end;
+  };
+  EngineRun run_engine(std::span<const Encoding> encodings, std::span<float> out, size_t tokens);
   // Moves inputs from the queue's front into `pieces` up to the token budget. Needs mutex_.
   size_t take_batch(std::vector<Piece>& pieces);
 
