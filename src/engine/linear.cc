@@ -46,6 +46,20 @@ void gelu_block(float* y, size_t rows, size_t cols, size_t ld) {
   }
 }
 
+size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// One parallel loop over the tasks of several products: tasks_of(job) tasks
+// for each job, fn(job, i) for each i < tasks_of(job).
+template <typename TasksOf, typename Fn>
+void parallel_over_jobs(std::initializer_list<Linear::Job> jobs, ThreadPool& pool, TasksOf tasks_of, Fn fn) {
+  std::vector<size_t> first{0};  // each job's first task, then the total
+  for (const Linear::Job& job : jobs) first.push_back(first.back() + tasks_of(job));
+  pool.parallel_for(first.back(), [&](size_t t) {
+    const size_t j = static_cast<size_t>(std::upper_bound(first.begin(), first.end(), t) - first.begin()) - 1;
+    fn(jobs.begin()[j], t - first[j]);
+  });
+}
+
 }  // namespace
 
 Linear::Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision precision) {
@@ -95,7 +109,7 @@ void Linear::forward_bf16(std::initializer_list<Job> jobs, const float* x, size_
   // Round the input once for all the products; in parallel when it is big.
   scratch.rounded.resize(rows * ldx);
   uint16_t* xb = scratch.rounded.data();
-  const size_t round_tasks = rows >= 64 ? threads : 1, round_per = (rows + round_tasks - 1) / round_tasks;
+  const size_t round_tasks = rows >= 64 ? threads : 1, round_per = ceil_div(rows, round_tasks);
   pool.parallel_for(round_tasks, [&](size_t t) {
     const size_t r0 = t * round_per;
     if (r0 < rows) bf16_round_rows(x + r0 * in, std::min(round_per, rows - r0), in, xb + r0 * ldx);
@@ -104,33 +118,26 @@ void Linear::forward_bf16(std::initializer_list<Job> jobs, const float* x, size_
   // rows; with few, ranges of 32-column panels, so both threads share W.
   const size_t target = threads * kTasksPerThread;
   const size_t row_blocks = std::clamp<size_t>(rows / 32, 1, target);
-  const size_t rows_per = (rows + row_blocks - 1) / row_blocks;
-  struct Range {
-    const Job* job;
-    size_t panels_per, groups, first_task;
+  const size_t rows_per = ceil_div(rows, row_blocks);
+  auto panels_per_task = [&](const Job& job) {
+    const size_t panels = ceil_div(job.layer->out_, kBf16PanelColumns);
+    return ceil_div(panels, std::min(panels, ceil_div(target, row_blocks)));
   };
-  std::vector<Range> ranges;
-  size_t tasks = 0;
-  for (const Job& job : jobs) {
-    const size_t panels = (job.layer->out_ + kBf16PanelColumns - 1) / kBf16PanelColumns;
-    const size_t groups = std::min(panels, (target + row_blocks - 1) / row_blocks);
-    const size_t panels_per = (panels + groups - 1) / groups;
-    ranges.push_back({&job, panels_per, (panels + panels_per - 1) / panels_per, tasks});
-    tasks += row_blocks * ranges.back().groups;
-  }
-  pool.parallel_for(tasks, [&](size_t t) {
-    size_t r = ranges.size() - 1;
-    while (t < ranges[r].first_task) --r;
-    const Range& range = ranges[r];
-    const Linear& layer = *range.job->layer;
-    const size_t local = t - range.first_task, block = local / range.groups, group = local % range.groups;
-    const size_t r0 = block * rows_per, n0 = group * range.panels_per * kBf16PanelColumns;
-    if (r0 >= rows) return;
-    const size_t m = std::min(rows_per, rows - r0), n1 = std::min(layer.out_, n0 + range.panels_per * kBf16PanelColumns);
-    float* y = range.job->y + r0 * layer.out_;
-    bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
-    if (range.job->activation == Activation::Gelu) gelu_block(y + n0, m, n1 - n0, layer.out_);
-  });
+  auto panel_groups = [&](const Job& job) {
+    return ceil_div(ceil_div(job.layer->out_, kBf16PanelColumns), panels_per_task(job));
+  };
+  parallel_over_jobs(
+      jobs, pool, [&](const Job& job) { return row_blocks * panel_groups(job); },
+      [&](const Job& job, size_t i) {
+        const Linear& layer = *job.layer;
+        const size_t groups = panel_groups(job), columns = panels_per_task(job) * kBf16PanelColumns;
+        const size_t r0 = i / groups * rows_per, n0 = i % groups * columns;
+        if (r0 >= rows) return;
+        const size_t m = std::min(rows_per, rows - r0), n1 = std::min(layer.out_, n0 + columns);
+        float* y = job.y + r0 * layer.out_;
+        bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
+        if (job.activation == Activation::Gelu) gelu_block(y + n0, m, n1 - n0, layer.out_);
+      });
 }
 
 void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
@@ -144,38 +151,21 @@ void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, siz
     return;
   }
   // Column chunks of every layer, back to back, in one loop.
-  struct Range {
-    const Job* job;
-    size_t chunk, first_task;
-  };
-  std::vector<Range> ranges;
-  size_t tasks = 0;
-  for (const Job& job : jobs) {
-    const size_t chunk = job.layer->small_chunk_columns(pool.size());
-    ranges.push_back({&job, chunk, tasks});
-    tasks += (job.layer->out_ + chunk - 1) / chunk;
-  }
-  pool.parallel_for(tasks, [&](size_t t) {
-    size_t r = ranges.size() - 1;
-    while (t < ranges[r].first_task) --r;
-    const Job& job = *ranges[r].job;
-    const size_t n0 = (t - ranges[r].first_task) * ranges[r].chunk;
-    job.layer->forward_small(x, rows, job.y, job.activation, n0, std::min(job.layer->out_, n0 + ranges[r].chunk));
-  });
+  const size_t threads = pool.size();
+  parallel_over_jobs(
+      jobs, pool, [&](const Job& job) { return ceil_div(job.layer->out_, job.layer->small_chunk_columns(threads)); },
+      [&](const Job& job, size_t i) {
+        const size_t chunk = job.layer->small_chunk_columns(threads), n0 = i * chunk;
+        job.layer->forward_small(x, rows, job.y, job.activation, n0, std::min(job.layer->out_, n0 + chunk));
+      });
 }
 
 void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
                      Scratch& scratch) const {
   if (rows == 0) return;
-  if (!packed_bf16_.empty()) return forward_bf16({{this, y, activation}}, x, rows, pool, scratch);
-  if (rows <= small_rows_limit()) {
-    const size_t chunk = small_chunk_columns(pool.size());
-    pool.parallel_for((out_ + chunk - 1) / chunk, [&](size_t t) {
-      const size_t n0 = t * chunk;
-      forward_small(x, rows, y, activation, n0, std::min(out_, n0 + chunk));
-    });
-    return;
-  }
+  // bf16 and few-row products: the same loops as for several layers.
+  if (!packed_bf16_.empty() || rows <= small_rows_limit())
+    return forward_shared({{this, y, activation}}, x, rows, pool, scratch);
   const float* w = static_cast<const float*>(weight_);
   if (weight_f16_) {
     scratch.widened.resize(out_ * in_);
