@@ -110,10 +110,10 @@ void bf16_round_rows(const float* x, size_t rows, size_t k, uint16_t* xb) {
   }
 }
 
-void bf16_pack_weights(const float* w, size_t n, size_t k, size_t n0, size_t n1, uint16_t* packed) {
+void bf16_pack_weights(const float* w, size_t n, size_t k, uint16_t* packed) {
   const size_t ldx = bf16_row_stride(k), pairs = ldx / 2, panel_size = pairs * 2 * kBf16PanelColumns;
   uint16_t* row = new uint16_t[ldx];  // (no std::vector here: see the region's comment)
-  for (size_t p = n0 / kBf16PanelColumns; p * kBf16PanelColumns < n1; ++p) {
+  for (size_t p = 0; p * kBf16PanelColumns < n; ++p) {
     uint32_t* panel = reinterpret_cast<uint32_t*>(packed + p * panel_size);  // one (k, k+1) pair per element
     for (size_t c = 0; c < kBf16PanelColumns; ++c) {
       const size_t col = p * kBf16PanelColumns + c;

@@ -25,9 +25,8 @@ constexpr size_t kBf16PanelColumns = 32;
 
 // uint16 elements of a packed [n, k] matrix (columns and K padded with zeros).
 size_t bf16_packed_size(size_t n, size_t k);
-// Packs rows [n0, n1) of w ([n, k] row-major f32; n0 a multiple of 32) into
-// `packed` (bf16_packed_size(n, k) elements); callers may split by panels.
-void bf16_pack_weights(const float* w, size_t n, size_t k, size_t n0, size_t n1, uint16_t* packed);
+// Packs w ([n, k] row-major f32) into `packed` (bf16_packed_size(n, k) elements).
+void bf16_pack_weights(const float* w, size_t n, size_t k, uint16_t* packed);
 
 // Elements per row of X in bf16 (k rounded up to even).
 inline size_t bf16_row_stride(size_t k) { return (k + 1) & ~size_t{1}; }

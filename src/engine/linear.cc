@@ -84,7 +84,7 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision
       w = widened.data();
     }
     packed_bf16_.resize(bf16_packed_size(out_, in_));
-    bf16_pack_weights(w, out_, in_, 0, out_, packed_bf16_.data());
+    bf16_pack_weights(w, out_, in_, packed_bf16_.data());
   }
 }
 

@@ -26,6 +26,12 @@ def run_cli(*args, check=True, input=None) -> subprocess.CompletedProcess:
     return proc
 
 
+def cpu_has_bf16() -> bool:
+    """What --precision bf16 needs (the engine's bf16_supported())."""
+    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    return all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512_bf16"))
+
+
 def run_json(*args) -> dict:
     return json.loads(run_cli(*args).stdout)
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO, run_cli, run_json
+from conftest import REPO, cpu_has_bf16, run_cli, run_json
 
 REFERENCE = REPO / "tests" / "fixtures" / "minilm-reference.parquet"
 
@@ -23,11 +23,6 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def reference() -> pa.Table:
     return pq.read_table(REFERENCE)
-
-
-def cpu_has_bf16() -> bool:
-    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    return all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512_bf16"))
 
 
 # bf16 products keep 8 mantissa bits of inputs and weights: measured min

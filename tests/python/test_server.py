@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
-from conftest import REPO, TINY_MODELS
+from conftest import REPO, TINY_MODELS, cpu_has_bf16
 from server_util import Server, metric, request, wait_until
 
 REFERENCE = REPO / "tests" / "fixtures" / "minilm-reference.parquet"
@@ -204,8 +204,7 @@ def test_info(server, f32_model):
 
 
 def test_bf16_precision_server(start_server, f32_model, ref):
-    flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    if not {"avx512f", "avx512bw", "avx512vl", "avx512_bf16"} <= set(flags):
+    if not cpu_has_bf16():
         # Refused at start-up with the reason, not a crash later.
         srv = start_server(f32_model, "--precision", "bf16", wait_ready=False)
         assert srv.proc.wait(timeout=60) != 0 and "AVX512-BF16" in srv.log_text()

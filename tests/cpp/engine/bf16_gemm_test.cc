@@ -99,7 +99,7 @@ TEST(Bf16Gemm, EveryTailAgainstDoubleReference) {
                    b = random_vector(n, ++seed);
         const auto xr = rounded(x), wr = rounded(w);
         std::vector<uint16_t> packed(bf16_packed_size(n, k)), xb(rows * bf16_row_stride(k));
-        bf16_pack_weights(w.data(), n, k, 0, n, packed.data());
+        bf16_pack_weights(w.data(), n, k, packed.data());
         bf16_round_rows(x.data(), rows, k, xb.data());
         // The whole width, then the columns from the second panel on.
         for (auto [n0, n1] : {std::pair<size_t, size_t>{0, n}, {n > 32 ? 32 : 0, n}}) {
