@@ -11,10 +11,10 @@ namespace {
 // request's pass and the next one's (a few hundred microseconds at one
 // request in flight), short enough that an idle process soon goes quiet.
 // Measured with bench/server_bench.py at one request in flight (two runs
-// each, 1 and 8 texts per request): 200 us, with the workers sent to sleep
-// after each request, left the server's p50 0.24-0.33 ms above the
-// in-process call; 2 ms brought it to 0.04-0.05 ms (the sleeping worker's
-// vCPU takes long to wake and run at speed again).
+// each, 1 and 8 texts per request; bench/results/pool-spin.md): 200 us,
+// with the workers sent to sleep after each request, left the server's p50
+// 0.24-0.33 ms above the in-process call; 2 ms brought it to 0.04-0.05 ms
+// (the sleeping worker's vCPU takes long to wake and run at speed again).
 constexpr auto kSpin = std::chrono::milliseconds(2);
 
 inline void cpu_relax() {
