@@ -22,9 +22,9 @@ constexpr size_t kColumnBlock = 64;
 constexpr size_t kMinRowsPerTask = 32;
 
 // Up to this many rows the small-M kernel (small_gemm.h) beats sgemm, whose
-// packing of W then costs more than the product (measured with `arrowembed
-// bench`: 1.6-1.75x the texts/s of one short text per call; from ~100 rows
-// on, sgemm's packed kernel is faster).
+// packing of W then costs more than the product (bench/results/small-gemm.md:
+// 1.4-1.8x the texts/s of one short text per call; on batches of 32 and 128
+// short texts, ~500 and ~2,000 rows, sgemm's packed kernel was faster).
 constexpr size_t kSmallRows = 64;
 // Column tasks per thread on the small-M path: 2 lets a thread that started
 // late take less of the work without many tiny tasks.
