@@ -13,13 +13,17 @@ What is measured, every figure with the same number of engine threads (--threads
     level carries (a wrk Lua script cycles through pre-generated request
     bodies); our server runs with --cache-size 0. Shapes (--shapes): 1 and 8
     texts per request. Each concurrency level (wrk connections, closed loop)
-    is a --warmup run, then a --seconds run that is measured.
+    is a --warmup run, then a --seconds run that is measured; our uncached
+    server instead runs --rounds rounds of --round-seconds, each right after
+    an in-process run of the same length (below), and is compared with
+    in-process round by round: this VM's speed drifts by more than the
+    targets' margins within minutes, so only runs made side by side compare.
   - cached: one request body repeated against our server with its cache on.
   - in-process: `arrowembed bench` on the same texts: --mode single (one text
     per call: the latency floor) and --mode batch --batch-size C*S (C
     concurrent requests of S texts: the throughput ceiling at that level),
-    plus the mean batch our server actually formed (from its /metrics); the
-    better of a run before and a run after the servers.
+    in the rounds above; plus one run at each mean batch our server actually
+    formed (from its /metrics), after the servers.
   - Infinity (OpenAI route, torch engine, CPU, fp32) with the same request
     bodies, eager and with torch.compile (--infinity); the targets compare
     against every Infinity point, so against the better configuration.
@@ -436,31 +440,81 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def measure_server(bench: Bench, server: Server, label: str, bodies: Path, count: int, shape: int, c: int,
+                   seconds: float) -> dict:
+    """One wrk run against `server`, with what its /metrics and request log say about it."""
+    m0, log0 = server.metrics(), server.log_size()
+    before = cpu_snapshot(server.proc.pid)
+    r = bench.wrk(server.url, bodies, c, seconds, count)
+    r["other_cpu"] = other_cpu_share(before, cpu_snapshot(server.proc.pid))
+    m1 = server.metrics()
+    time.sleep(0.2)  # let the last log lines land
+    r["server_log"] = server.request_log(log0)
+    r.update(server=label, shape=shape, conns=c, texts_per_s=r["rps"] * shape)
+    n = m1.get("embedding_batch_size_count", 0) - m0.get("embedding_batch_size_count", 0)
+    if n > 0:
+        r["mean_batch"] = (m1["embedding_batch_size_sum"] - m0["embedding_batch_size_sum"]) / n
+    hits = m1.get("embedding_cache_hits_total", 0) - m0.get("embedding_cache_hits_total", 0)
+    misses = m1.get("embedding_cache_misses_total", 0) - m0.get("embedding_cache_misses_total", 0)
+    if hits + misses > 0:
+        r["hit_rate"] = hits / (hits + misses)
+    return r
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def paired_rounds(bench: Bench, server: Server, label: str, bodies: Path, count: int, shape: int, c: int,
+                  texts_file: Path, inproc: dict) -> dict:
+    """--rounds rounds, each an in-process run at batch c*shape (the same texts
+    in flight) right before a server run of the same length. The machine's
+    speed drifts by more than the targets' margins over a few minutes (this
+    VM's in-process runs of one batch size have differed by 20 %), so the
+    server is only compared with in-process runs made next to it: per round,
+    then the median of the rounds."""
+    a = bench.args
+    log0 = server.log_size()
+    ips, srs = [], []
+    for i in range(a.rounds):
+        ips.append(inprocess(texts_file, a.threads, a.round_seconds, c * shape))
+        srs.append(quietly(lambda: measure_server(bench, server, label, bodies, count, shape, c, a.round_seconds),
+                           f"{label} {shape} text(s)/req c={c} round {i + 1}"))
+    time.sleep(0.2)
+    r = {"server": label, "shape": shape, "conns": c, "rounds": srs, "server_log": server.request_log(log0)}
+    for key in ("rps", "texts_per_s", "p50_ms", "p99_ms", "mean_batch"):
+        if all(key in x for x in srs):
+            r[key] = median_of(srs, key)
+    r["other_cpu"] = max(x["other_cpu"] for x in srs + ips)
+    r["errors"] = {}
+    for x in srs:
+        for k, v in x["errors"].items():
+            r["errors"][k] = r["errors"].get(k, 0) + v
+    r["errors_total"] = sum(x["errors_total"] for x in srs)
+    # paired: each server round against the in-process run right before it
+    r["vs_inproc"] = [x["texts_per_s"] / ip["texts_per_s"] for x, ip in zip(srs, ips)]
+    r["p50_vs_inproc_ms"] = [x["p50_ms"] - ip["latency_ms"]["p50"] for x, ip in zip(srs, ips)]
+    b = c * shape
+    if b not in inproc:  # a batch size two points share keeps the first point's rounds
+        inproc[b] = {**ips[0], "texts_per_s": median_of(ips, "texts_per_s"), "rounds": ips,
+                     "latency_ms": {q: statistics.median(ip["latency_ms"][q] for ip in ips) for q in ("p50", "p99")},
+                     "other_cpu": max(ip["other_cpu"] for ip in ips)}
+    return r
+
+
 def run_series(bench: Bench, server: Server, label: str, bodies: Path, count: int, shape: int,
-               levels: list[int], results: list) -> None:
+               levels: list[int], results: list, texts_file: Path | None = None, inproc: dict | None = None) -> None:
+    """Each level: a warm-up, then one --seconds run; with texts_file, --rounds
+    runs paired with in-process runs instead (paired_rounds)."""
     a = bench.args
     for c in levels:
         if a.warmup > 0:
             bench.wrk(server.url, bodies, c, a.warmup, count)
-
-        def measure() -> dict:
-            m0, log0 = server.metrics(), server.log_size()
-            before = cpu_snapshot(server.proc.pid)
-            r = bench.wrk(server.url, bodies, c, a.seconds, count)
-            r["other_cpu"] = other_cpu_share(before, cpu_snapshot(server.proc.pid))
-            m1 = server.metrics()
-            time.sleep(0.2)  # let the last log lines land
-            r["server_log"] = server.request_log(log0)
-            r.update(server=label, shape=shape, conns=c, texts_per_s=r["rps"] * shape)
-            n = m1.get("embedding_batch_size_count", 0) - m0.get("embedding_batch_size_count", 0)
-            if n > 0:
-                r["mean_batch"] = (m1["embedding_batch_size_sum"] - m0["embedding_batch_size_sum"]) / n
-            hits = m1.get("embedding_cache_hits_total", 0) - m0.get("embedding_cache_hits_total", 0)
-            misses = m1.get("embedding_cache_misses_total", 0) - m0.get("embedding_cache_misses_total", 0)
-            if hits + misses > 0:
-                r["hit_rate"] = hits / (hits + misses)
-            return r
-        r = quietly(measure, f"{label} {shape} text(s)/req c={c}")
+        if texts_file is not None:
+            r = paired_rounds(bench, server, label, bodies, count, shape, c, texts_file, inproc)
+        else:
+            r = quietly(lambda: measure_server(bench, server, label, bodies, count, shape, c, a.seconds),
+                        f"{label} {shape} text(s)/req c={c}")
         results.append(r)
         if server.proc.poll() is not None:
             raise RuntimeError(f"{server.name} died during the c={c} run (exit {server.proc.returncode}); log:\n"
@@ -468,6 +522,9 @@ def run_series(bench: Bench, server: Server, label: str, bodies: Path, count: in
         extra = f", mean batch {r['mean_batch']:.1f}" if "mean_batch" in r else ""
         extra += f", cache hit rate {r['hit_rate']:.1%}" if "hit_rate" in r else ""
         extra += f", other CPU {r['other_cpu']:.0%}" if r["other_cpu"] > 0.01 else ""
+        if "vs_inproc" in r:
+            extra += (f", of in-process {statistics.median(r['vs_inproc']):.0%} "
+                      f"(rounds {', '.join(f'{x:.0%}' for x in r['vs_inproc'])})")
         errs = f", {r['errors_total']} ERRORS {r['errors']}" if r["errors_total"] else ""
         log(f"  {label:<22} {shape} text(s)/req  c={c:<3} {r['rps']:9.1f} req/s  p50 {r['p50_ms']:8.2f} ms"
             f"  p99 {r['p99_ms']:8.2f} ms{extra}{errs}")
@@ -518,9 +575,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--levels", default="1,4,16,64", help="concurrency levels (wrk connections)")
     ap.add_argument("--shapes", default="1,8", help="texts per request for the uncached runs")
-    ap.add_argument("--seconds", type=int, default=10, help="measured seconds per level")
+    ap.add_argument("--seconds", type=int, default=10, help="measured seconds per level (peers, cached runs)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="our uncached server: measured rounds per level, each after an in-process run")
+    ap.add_argument("--round-seconds", type=int, default=4, help="seconds of each round (server and in-process)")
     ap.add_argument("--warmup", type=int, default=2, help="warm-up seconds before each level")
-    ap.add_argument("--inprocess-seconds", type=float, default=5)
+    ap.add_argument("--inprocess-seconds", type=float, default=5,
+                    help="in-process runs outside the rounds (at the batch sizes our server formed; all of them "
+                         "with --no-ours)")
     ap.add_argument("--threads", type=int, default=2, help="engine threads of every server and the in-process runs")
     ap.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (capped at the connections)")
     ap.add_argument("--timeout", type=float, default=30, help="wrk's per-request timeout, seconds")
@@ -615,14 +677,13 @@ def main() -> int:
         return s
 
     try:
-        # -- in-process ceiling, first
-        log(f"in-process: arrowembed bench, {args.threads} threads, {args.inprocess_seconds:g} s each")
-        for b in sorted({c * s for c in levels for s in shapes}):
-            inproc[b] = inprocess(texts_file, args.threads, args.inprocess_seconds, b)
-            r = inproc[b]
-            log(f"  batch {b:<4} {r['texts_per_s']:9.1f} texts/s  p50 {r['latency_ms']['p50']:8.2f} ms"
-                f"  p99 {r['latency_ms']['p99']:8.2f} ms")
-        info["tokens_per_text"] = inproc[min(inproc)]["tokens"] / inproc[min(inproc)]["texts"]
+        if not use_ours:  # the ceiling next to the peers; with our server, paired_rounds measures it
+            log(f"in-process: arrowembed bench, {args.threads} threads, {args.inprocess_seconds:g} s each")
+            for b in sorted({c * s for c in levels for s in shapes}):
+                inproc[b] = inprocess(texts_file, args.threads, args.inprocess_seconds, b)
+                r = inproc[b]
+                log(f"  batch {b:<4} {r['texts_per_s']:9.1f} texts/s  p50 {r['latency_ms']['p50']:8.2f} ms"
+                    f"  p99 {r['latency_ms']['p99']:8.2f} ms")
 
         log("reference vectors: sentence-transformers (.venv-peers)")
         ref = reference_vectors(check_texts, args.threads)
@@ -654,7 +715,7 @@ def main() -> int:
             check("arrowembed", srv, ref)
             for shape in shapes:
                 log(f"arrowembed, uncached (--cache-size 0), {shape} text(s) per request")
-                run_series(bench, srv, "arrowembed", *bodies[shape], shape, levels, results)
+                run_series(bench, srv, "arrowembed", *bodies[shape], shape, levels, results, texts_file, inproc)
             srv.stop()
             srv = ours(args.cache_size)
             log(f"arrowembed, cached (--cache-size {args.cache_size}), one text repeated")
@@ -668,20 +729,15 @@ def main() -> int:
                         inproc[b] = inprocess(texts_file, args.threads, args.inprocess_seconds, b)
                         log(f"  in-process batch {b:<4} {inproc[b]['texts_per_s']:9.1f} texts/s")
 
-        # -- in-process again: each ceiling is the better of a run before and a run after the servers
-        log("in-process, second run of each batch size")
-        for b in sorted(inproc):
-            again = inprocess(texts_file, args.threads, args.inprocess_seconds, b)
-            first = inproc[b]
-            inproc[b] = max(first, again, key=lambda r: r["texts_per_s"])
-            inproc[b]["other_run_texts_per_s"] = min(first, again, key=lambda r: r["texts_per_s"])["texts_per_s"]
-            log(f"  batch {b:<4} {first['texts_per_s']:9.1f} then {again['texts_per_s']:9.1f} texts/s")
     except BaseException:
         log(f"failed; server logs and inputs kept in {work}")
         raise
     finally:
         stop_all()
 
+    if inproc:
+        first = inproc[min(inproc)]
+        info["tokens_per_text"] = first["tokens"] / first["texts"]
     info["elapsed_s"] = time.perf_counter() - t_start
     busy = cpu_busy_seconds() - busy_start
     own = own_cpu_seconds() - own_start
@@ -695,6 +751,16 @@ def main() -> int:
         args.out.write_text(report)
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def paired(o: dict, ip: dict | None) -> tuple[float, str]:
+    """Our server's throughput over in-process: the median of its rounds'
+    paired ratios with their range, or the plain ratio without rounds."""
+    if "vs_inproc" in o:
+        v = o["vs_inproc"]
+        return statistics.median(v), f"{statistics.median(v):.0%} ({min(v):.0%}-{max(v):.0%})"
+    ratio = o["texts_per_s"] / ip["texts_per_s"]
+    return ratio, f"{ratio:.0%}"
 
 
 def render(args, started, levels, shapes, results, inproc, startup, checks, info, use_ours) -> str:
@@ -721,8 +787,10 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
         f"**{args.precision}** (`--precision {args.precision}`, server and in-process); "
         f"{args.threads} engine threads everywhere",
         f"- load: wrk, {args.wrk_threads} thread(s) (at most one per connection), keep-alive, closed loop: "
-        f"C connections = C requests in flight; each level {args.warmup} s warm-up + {args.seconds} s measured; "
-        "p50/p99 from wrk's latency histogram",
+        f"C connections = C requests in flight; each level {args.warmup} s warm-up, then {args.seconds} s measured "
+        f"(Infinity, cached) or, for our uncached server, {args.rounds} rounds of an in-process run "
+        f"(`arrowembed bench`, batch = the texts in flight) and a server run, {args.round_seconds} s each, "
+        "figures the median of the rounds; p50/p99 from wrk's latency histogram",
         f"- texts: {args.texts:,} generated, all different, {info.get('tokens_per_text', 0):.1f} tokens on "
         "average with [CLS]/[SEP]; an uncached request carries texts no other request of its level carries; "
         f"body `{{\"input\": [...], \"model\": \"{MODEL_NAME}\"}}` for every server (OpenAI route: "
@@ -761,7 +829,8 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
                                  f"{fmt(r['mean_batch']) if 'mean_batch' in r else ''} | "
                                  f"{r['errors_total'] or ''} | {r['other_cpu']:.0%} |")
         if use_ours:
-            lines += ["", "| conc. | arrowembed texts/s | of in-process (same texts in flight) "
+            lines += ["", "| conc. | arrowembed texts/s | of in-process (same texts in flight; median of the "
+                      "paired rounds, range) "
                       "| of in-process at the mean batch formed | best Infinity texts/s | arrowembed / best Infinity |",
                       "|---:|---:|---:|---:|---:|---:|"]
             for c in levels:
@@ -772,7 +841,7 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
                 ps = [p for p in (pick(n, shape, c) for n in peers) if p]
                 bp = max(ps, key=lambda p: p["texts_per_s"]) if ps else None
                 lines.append(
-                    f"| {c} | {fmt(o['texts_per_s'])} | {o['texts_per_s'] / ip['texts_per_s']:.0%} | "
+                    f"| {c} | {fmt(o['texts_per_s'])} | {paired(o, ip)[1]} | "
                     + (f"{o['texts_per_s'] / formed['texts_per_s']:.0%} (batch {formed['batch_size']})"
                        if formed and "mean_batch" in o else "-") + " | "
                     + (f"{fmt(bp['texts_per_s'])} ({bp['server'].split()[-1]}) | "
@@ -804,14 +873,16 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
                          + (f"{ip['latency_ms']['p50']:.3f} ({b})" if ip else "-") + " |")
 
     lines += ["", "## In-process engine (`arrowembed bench`, same texts, same threads)", "",
-              f"Better of two {args.inprocess_seconds:g} s runs, one before the servers and one after; "
-              "the other run's throughput for the spread.", "",
-              "| batch | texts/s | other run texts/s | p50 ms per call | p99 ms per call | other CPU |",
+              f"At the texts in flight of each level: the median of the {args.rounds} rounds run next to our server "
+              f"({args.round_seconds} s each; range of the rounds' throughput); at the other batch sizes our server "
+              f"formed: one {args.inprocess_seconds:g} s run after the servers.", "",
+              "| batch | texts/s | rounds' range texts/s | p50 ms per call | p99 ms per call | other CPU |",
               "|---:|---:|---:|---:|---:|---:|"]
     for b in sorted(inproc):
         r = inproc[b]
-        other = fmt(r["other_run_texts_per_s"]) if "other_run_texts_per_s" in r else "-"
-        lines.append(f"| {'1 (--mode single)' if b == 1 else b} | {fmt(r['texts_per_s'])} | {other} | "
+        tps = [x["texts_per_s"] for x in r.get("rounds", [])]
+        spread = f"{fmt(min(tps))}-{fmt(max(tps))}" if tps else "-"
+        lines.append(f"| {'1 (--mode single)' if b == 1 else b} | {fmt(r['texts_per_s'])} | {spread} | "
                      f"{fmt(r['latency_ms']['p50'], 3)} | {fmt(r['latency_ms']['p99'], 3)} | {r['other_cpu']:.0%} |")
 
     lines += ["", "## Targets (issue 5)", ""]
@@ -821,7 +892,7 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
     lines += ["| target | measured | result | what limits it (for a miss) |", "|---|---|---|---|"]
 
     # 1. throughput vs in-process with the same number of texts in flight
-    ratios = [(o["texts_per_s"] / inproc[c * s]["texts_per_s"], s, c) for s in shapes for c in levels
+    ratios = [(paired(o, inproc[c * s])[0], s, c) for s in shapes for c in levels
               if (o := pick("arrowembed", s, c)) and c * s in inproc]
     if ratios:
         worst = min(ratios)
@@ -845,7 +916,8 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
                 else:
                     why += (f": per-request time besides inference: median queue {sl.get('queue_ms', 0):.2f} ms, "
                             f"the rest of the request {outside:.2f} ms (request-log table)")
-        lines.append(f"| server throughput >= 90 % of in-process (batch = texts in flight) | {per} | "
+        lines.append(f"| server throughput >= 90 % of in-process (batch = texts in flight; median of the paired "
+                     f"rounds) | {per} | "
                      + verdict(worst[0] >= 0.9, f"{(0.9 - worst[0]) * 100:.0f} points (at {worst[1]} "
                                                 f"text{'s' if worst[1] > 1 else ''}/req, c={worst[2]})") + f" | {why} |")
     # 2. >= 2x the best peer at equal p99
@@ -890,16 +962,18 @@ def render(args, started, levels, shapes, results, inproc, startup, checks, info
     # 4. single short request p50 within 0.3 ms of in-process
     o, ip = pick("arrowembed", 1, 1), inproc.get(1)
     if o and ip:
-        d = o["p50_ms"] - ip["latency_ms"]["p50"]
+        diffs = o.get("p50_vs_inproc_ms") or [o["p50_ms"] - ip["latency_ms"]["p50"]]
+        d = statistics.median(diffs)
+        rounds = f" (rounds {', '.join(f'{x:+.3f}' for x in diffs)})" if len(diffs) > 1 else ""
         why = ""
         sl = o.get("server_log")
         if d > 0.3 and sl:
             why = (f"engine time inside the server {sl.get('inference_ms', 0) - ip['latency_ms']['p50']:+.3f} ms vs "
                    f"in-process; queue/parse/JSON {sl['total_ms'] - sl.get('inference_ms', 0):.3f} ms; "
                    f"HTTP + loopback + wrk {o['p50_ms'] - sl['total_ms']:.3f} ms (medians, request log)")
-        lines.append(f"| single short request p50 within 0.3 ms of in-process | server {o['p50_ms']:.3f} ms, "
-                     f"in-process {ip['latency_ms']['p50']:.3f} ms: {d:+.3f} ms | "
-                     + verdict(d <= 0.3, f"{d - 0.3:.3f} ms") + f" | {why} |")
+        lines.append(f"| single short request p50 within 0.3 ms of in-process (median of the paired rounds) | "
+                     f"server {o['p50_ms']:.3f} ms, in-process {ip['latency_ms']['p50']:.3f} ms: {d:+.3f} ms"
+                     f"{rounds} | " + verdict(d <= 0.3, f"{d - 0.3:.3f} ms") + f" | {why} |")
     return "\n".join(lines) + "\n"
 
 
