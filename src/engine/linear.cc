@@ -1,11 +1,9 @@
 #include "engine/linear.h"
 
-#include <cblas.h>
-
 #include <algorithm>
-#include <cstring>
 #include "arrowembed/error.h"
 #include "engine/bf16_gemm.h"
+#include "engine/f32_gemm.h"
 #include "engine/simd.h"
 #include "engine/small_gemm.h"
 #include "engine/thread_pool.h"
@@ -14,21 +12,15 @@ namespace arrowembed::engine {
 
 namespace {
 
-// Output columns per task when there are too few rows to split: enough
-// work per sgemm call to amortise its overhead, small enough to balance.
-constexpr size_t kColumnBlock = 64;
-// Below this many rows per thread, splitting rows leaves sgemm too little
-// to pack and the column split wins.
-constexpr size_t kMinRowsPerTask = 32;
-
-// Up to this many rows the small-M kernel (small_gemm.h) beats sgemm, whose
-// packing of W then costs more than the product (bench/results/small-gemm.md:
-// 1.4-1.8x the texts/s of one short text per call; on batches of 32 and 128
-// short texts, ~500 and ~2,000 rows, sgemm's packed kernel was faster).
+// Up to this many rows the small-M kernel (small_gemm.h) runs, on W in
+// place: it was 1.4-1.8x sgemm's texts/s on one short text per call
+// (bench/results/small-gemm.md), and needs no packed copy of W.
 constexpr size_t kSmallRows = 64;
-// Column tasks per thread on the small-M path: 2 lets a thread that started
-// late take less of the work without many tiny tasks.
+// Tasks per thread: 2 lets a thread that started late take less of the
+// work without many tiny tasks.
 constexpr size_t kTasksPerThread = 2;
+// Rows per task below which the packed paths split columns rather than rows.
+constexpr size_t kMinRowsPerBlock = 32;
 
 void widen_f16_rows(const uint16_t* src, float* dst, size_t n) {
   size_t i = 0;
@@ -77,15 +69,16 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision
   if (precision == MatmulPrecision::BF16) {
     if (!bf16_supported()) throw Error("bf16 precision needs a CPU with AVX512-BF16 (e.g. AMD Zen 4, Intel Sapphire Rapids); use f32");
     std::vector<float> widened;
-    const float* w = static_cast<const float*>(weight_);
-    if (weight_f16_) {
-      widened.resize(out_ * in_);
-      widen_f16_rows(static_cast<const uint16_t*>(weight_), widened.data(), widened.size());
-      w = widened.data();
-    }
     packed_bf16_.resize(bf16_packed_size(out_, in_));
-    bf16_pack_weights(w, out_, in_, packed_bf16_.data());
+    bf16_pack_weights(f32_weights(widened), out_, in_, packed_bf16_.data());
   }
+}
+
+const float* Linear::f32_weights(std::vector<float>& widened) const {
+  if (!weight_f16_) return static_cast<const float*>(weight_);
+  widened.resize(out_ * in_);
+  widen_f16_rows(static_cast<const uint16_t*>(weight_), widened.data(), widened.size());
+  return widened.data();
 }
 
 size_t Linear::small_rows_limit() { return kSmallRows; }
@@ -103,39 +96,57 @@ void Linear::forward_small(const float* x, size_t rows, float* y, Activation act
   if (activation == Activation::Gelu) gelu_block(y + n0, rows, n1 - n0, out_);
 }
 
-void Linear::forward_bf16(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
-                          Scratch& scratch) {
-  const size_t in = jobs.begin()->layer->in_, ldx = bf16_row_stride(in), threads = pool.size();
-  // Round the input once for all the products; in parallel when it is big.
-  scratch.rounded.resize(rows * ldx);
-  uint16_t* xb = scratch.rounded.data();
-  const size_t round_tasks = rows >= 64 ? threads : 1, round_per = ceil_div(rows, round_tasks);
-  pool.parallel_for(round_tasks, [&](size_t t) {
-    const size_t r0 = t * round_per;
-    if (r0 < rows) bf16_round_rows(x + r0 * in, std::min(round_per, rows - r0), in, xb + r0 * ldx);
+const float* Linear::f32_panels() const {
+  std::call_once(packed_f32_->once, [&] {
+    std::vector<float> widened;
+    packed_f32_->panels.resize(f32_packed_size(out_, in_));
+    f32_pack_weights(f32_weights(widened), out_, in_, packed_f32_->panels.data());
   });
+  return packed_f32_->panels.data();
+}
+
+void Linear::forward_packed(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                            Scratch& scratch, bool bf16) {
+  const size_t in = jobs.begin()->layer->in_, ldx = bf16_row_stride(in), threads = pool.size();
+  const uint16_t* xb = nullptr;
+  if (bf16) {  // round the input once for all the products; in parallel when it is big
+    scratch.rounded.resize(rows * ldx);
+    uint16_t* rounded = scratch.rounded.data();
+    const size_t round_tasks = rows >= 64 ? threads : 1, round_per = ceil_div(rows, round_tasks);
+    pool.parallel_for(round_tasks, [&](size_t t) {
+      const size_t r0 = t * round_per;
+      if (r0 < rows) bf16_round_rows(x + r0 * in, std::min(round_per, rows - r0), in, rounded + r0 * ldx);
+    });
+    xb = rounded;
+  } else {
+    for (const Job& job : jobs) job.layer->f32_panels();  // before the loop: packing is not parallel
+  }
+  const size_t panel_columns = bf16 ? kBf16PanelColumns : kF32PanelColumns;
   // Tasks: row blocks (each reads all of W, from L3) when there are many
-  // rows; with few, ranges of 32-column panels, so both threads share W.
+  // rows; with few, ranges of panels, so both threads share W.
   const size_t target = threads * kTasksPerThread;
-  const size_t row_blocks = std::clamp<size_t>(rows / 32, 1, target);
+  const size_t row_blocks = std::clamp<size_t>(rows / kMinRowsPerBlock, 1, target);
   const size_t rows_per = ceil_div(rows, row_blocks);
   auto panels_per_task = [&](const Job& job) {
-    const size_t panels = ceil_div(job.layer->out_, kBf16PanelColumns);
+    const size_t panels = ceil_div(job.layer->out_, panel_columns);
     return ceil_div(panels, std::min(panels, ceil_div(target, row_blocks)));
   };
   auto panel_groups = [&](const Job& job) {
-    return ceil_div(ceil_div(job.layer->out_, kBf16PanelColumns), panels_per_task(job));
+    return ceil_div(ceil_div(job.layer->out_, panel_columns), panels_per_task(job));
   };
   parallel_over_jobs(
       jobs, pool, [&](const Job& job) { return row_blocks * panel_groups(job); },
       [&](const Job& job, size_t i) {
         const Linear& layer = *job.layer;
-        const size_t groups = panel_groups(job), columns = panels_per_task(job) * kBf16PanelColumns;
+        const size_t groups = panel_groups(job), columns = panels_per_task(job) * panel_columns;
         const size_t r0 = i / groups * rows_per, n0 = i % groups * columns;
         if (r0 >= rows) return;
         const size_t m = std::min(rows_per, rows - r0), n1 = std::min(layer.out_, n0 + columns);
         float* y = job.y + r0 * layer.out_;
-        bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
+        if (bf16)
+          bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
+        else
+          f32_gemm(x + r0 * in, m, in, layer.packed_f32_->panels.data(), layer.bias_, y, layer.out_, n0, n1);
         if (job.activation == Activation::Gelu) gelu_block(y + n0, m, n1 - n0, layer.out_);
       });
 }
@@ -143,13 +154,14 @@ void Linear::forward_bf16(std::initializer_list<Job> jobs, const float* x, size_
 void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
                             Scratch& scratch) {
   if (rows == 0) return;
+  const size_t in = jobs.begin()->layer->in_;
   bool all_bf16 = true;
-  for (const Job& job : jobs) all_bf16 = all_bf16 && !job.layer->packed_bf16_.empty() && job.layer->in_ == jobs.begin()->layer->in_;
-  if (all_bf16) return forward_bf16(jobs, x, rows, pool, scratch);
-  if (rows > small_rows_limit()) {
-    for (const Job& job : jobs) job.layer->forward(x, rows, job.y, job.activation, pool, scratch);
-    return;
+  for (const Job& job : jobs) {
+    if (job.layer->in_ != in) throw Error("Linear::forward_shared: the layers take inputs of different widths");
+    all_bf16 = all_bf16 && !job.layer->packed_bf16_.empty();
   }
+  if (all_bf16) return forward_packed(jobs, x, rows, pool, scratch, true);
+  if (rows > small_rows_limit()) return forward_packed(jobs, x, rows, pool, scratch, false);
   // Column chunks of every layer, back to back, in one loop.
   const size_t threads = pool.size();
   parallel_over_jobs(
@@ -162,41 +174,7 @@ void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, siz
 
 void Linear::forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
                      Scratch& scratch) const {
-  if (rows == 0) return;
-  // bf16 and few-row products: the same loops as for several layers.
-  if (!packed_bf16_.empty() || rows <= small_rows_limit())
-    return forward_shared({{this, y, activation}}, x, rows, pool, scratch);
-  const float* w = static_cast<const float*>(weight_);
-  if (weight_f16_) {
-    scratch.widened.resize(out_ * in_);
-    const auto* src = static_cast<const uint16_t*>(weight_);
-    pool.parallel_for((out_ + kColumnBlock - 1) / kColumnBlock, [&](size_t b) {
-      const size_t n0 = b * kColumnBlock, n = std::min(kColumnBlock, out_ - n0);
-      widen_f16_rows(src + n0 * in_, scratch.widened.data() + n0 * in_, n * in_);
-    });
-    w = scratch.widened.data();
-  }
-  // One rectangle of the output: bias, product, activation.
-  auto run = [&](size_t r0, size_t r, size_t n0, size_t n) {
-    for (size_t i = 0; i < r; ++i) std::memcpy(y + (r0 + i) * out_ + n0, bias_ + n0, n * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(r), static_cast<blasint>(n),
-                static_cast<blasint>(in_), 1.0f, x + r0 * in_, static_cast<blasint>(in_), w + n0 * in_,
-                static_cast<blasint>(in_), 1.0f, y + r0 * out_ + n0, static_cast<blasint>(out_));
-    if (activation == Activation::Gelu) gelu_block(y + r0 * out_ + n0, r, n, out_);
-  };
-  const size_t threads = pool.size();
-  if (rows >= kMinRowsPerTask * threads) {
-    const size_t tasks = threads, per = (rows + tasks - 1) / tasks;
-    pool.parallel_for(tasks, [&](size_t t) {
-      const size_t r0 = t * per;
-      if (r0 < rows) run(r0, std::min(per, rows - r0), 0, out_);
-    });
-  } else {
-    pool.parallel_for((out_ + kColumnBlock - 1) / kColumnBlock, [&](size_t b) {
-      const size_t n0 = b * kColumnBlock;
-      run(0, rows, n0, std::min(kColumnBlock, out_ - n0));
-    });
-  }
+  forward_shared({{this, y, activation}}, x, rows, pool, scratch);
 }
 
 }  // namespace arrowembed::engine

@@ -2,20 +2,21 @@
 // A fully connected layer, y = x W^T + b, with W in PyTorch's [out, in]
 // layout used in place from the model file (f32 or f16).
 //
-// The product runs on OpenBLAS sgemm, single-threaded per call, spread over
-// the engine's pool: by blocks of rows when there are enough rows (each call
-// then packs its rows once for the whole width), else by blocks of output
-// columns (a single short text). f16 weights are widened into `scratch`, one
-// matrix at a time for the duration of this product only, so no f32 copy of
-// the model ever exists. The bias is written into the output before the
-// product (beta = 1) and GELU, when asked for, is applied to each block
-// while it is still in cache.
+// Products of few rows (one short text) run on small_gemm.h, on W in place
+// (f16 weights widened in registers). Products of more rows (batches) run
+// on f32_gemm.h, on W packed into column panels by the first such product:
+// a process that only ever embeds single texts never holds the packed copy.
+// With MatmulPrecision::BF16 the weights are packed to bf16 once, at
+// construction, and every product runs on bf16_gemm.h.
 //
-// Products of few rows (one short text) run on small_gemm.h instead, on W
-// in place. With MatmulPrecision::BF16 the weights are packed to bf16 once,
-// at construction, and every product runs on bf16_gemm.h.
+// Work is spread over the engine's pool by tasks of (block of rows, range
+// of panels); several layers on the same input (Q, K and V) share one
+// parallel loop. GELU, when asked for, is applied to each task's block
+// while it is still in cache.
 #include <cstddef>
 #include <initializer_list>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "arrowembed/engine/precision.h"
@@ -31,7 +32,6 @@ class Linear {
  public:
   // Per-call buffers, reused from call to call (see Workspace).
   struct Scratch {
-    std::vector<float> widened;     // an f16 matrix widened for sgemm
     std::vector<uint16_t> rounded;  // the input rounded to bf16
   };
 
@@ -59,7 +59,7 @@ class Linear {
                              Scratch& scratch);
 
   // Products of at most this many rows run on the small-M kernel
-  // (small_gemm.h) instead of sgemm.
+  // (small_gemm.h) instead of the packed one (f32_gemm.h).
   static size_t small_rows_limit();
 
   // Multiply-adds x 2 for `rows` rows.
@@ -69,13 +69,26 @@ class Linear {
   // Columns per task of the small-M path, and one such task.
   size_t small_chunk_columns(size_t threads) const;
   void forward_small(const float* x, size_t rows, float* y, Activation activation, size_t n0, size_t n1) const;
-  // The bf16 path: tasks of (row block, panel range) over the products of
-  // `jobs`, all on the same input already rounded into scratch.rounded.
-  static void forward_bf16(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
-                           Scratch& scratch);
+  // The packed paths: tasks of (row block, panel range) over the products
+  // of `jobs`, on f32 panels or (bf16) on the input rounded once into
+  // scratch.rounded.
+  static void forward_packed(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
+                             Scratch& scratch, bool bf16);
+  // W as f32: in place, or (f16) widened into `widened`; for packing.
+  const float* f32_weights(std::vector<float>& widened) const;
+  // W in f32_gemm.h's panels, packed by the first caller.
+  const float* f32_panels() const;
+
+  // f32_gemm.h's panels of W, made on first use (std::once_flag is not
+  // movable, hence the pointer).
+  struct PackedF32 {
+    std::once_flag once;
+    std::vector<float> panels;
+  };
 
   const void* weight_ = nullptr;
   std::vector<uint16_t> packed_bf16_;  // BF16 precision: W in bf16_gemm.h's panels
+  std::unique_ptr<PackedF32> packed_f32_ = std::make_unique<PackedF32>();
   bool weight_f16_ = false;
   const float* bias_ = nullptr;
   size_t in_ = 0, out_ = 0;

@@ -104,19 +104,11 @@ TEST(Bf16Gemm, EveryTailAgainstDoubleReference) {
         // The whole width, then the columns from the second panel on.
         for (auto [n0, n1] : {std::pair<size_t, size_t>{0, n}, {n > 32 ? 32 : 0, n}}) {
           const size_t ldy = n + 5;  // y wider than the product: columns outside [n0, n1) stay put
-          std::vector<float> y(rows * ldy, 12345.0f);
+          std::vector<float> y(rows * ldy, test::kUntouched);
           bf16_gemm(xb.data(), rows, k, packed.data(), b.data(), y.data(), ldy, n0, n1);
-          for (size_t m = 0; m < rows; ++m)
-            for (size_t c = 0; c < ldy; ++c) {
-              if (c < n0 || c >= n1) {
-                ASSERT_EQ(y[m * ldy + c], 12345.0f) << "wrote outside the range: " << m << "," << c;
-                continue;
-              }
-              double tol;
-              const double want = reference(xr, wr, b, k, m, c, false, &tol);
-              ASSERT_NEAR(y[m * ldy + c], want, tol) << "rows " << rows << " k " << k << " n " << n << " at " << m
-                                                      << "," << c;
-            }
+          test::expect_product(
+              y, rows, ldy, n0, n1, [&](size_t m, size_t c, double* tol) { return reference(xr, wr, b, k, m, c, false, tol); },
+              "rows " + std::to_string(rows) + " k " + std::to_string(k) + " n " + std::to_string(n));
         }
       }
 }

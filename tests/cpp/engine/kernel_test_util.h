@@ -1,9 +1,12 @@
 #pragma once
 // Inputs and double-precision references shared by the engine's kernel
 // tests (kernels_test, small_gemm_test, bf16_gemm_test).
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "format/half.h"
@@ -46,6 +49,29 @@ inline double linear_reference(const std::vector<float>& x, const std::vector<fl
   }
   if (gelu) acc = 0.5 * acc * (1 + std::erf(acc / std::sqrt(2.0)));
   return acc;
+}
+
+// What a product kernel's output buffer is filled with before the call:
+// columns outside the kernel's range must still hold it afterwards.
+constexpr float kUntouched = 12345.0f;
+
+// Checks a product written into columns [n0, n1) of y (rows x ldy, filled
+// with kUntouched before): each element inside within the tolerance of
+// want(m, c, &tolerance), each element outside untouched. `what` names the
+// case in a failure.
+template <typename Want>
+void expect_product(const std::vector<float>& y, size_t rows, size_t ldy, size_t n0, size_t n1, Want want,
+                    const std::string& what) {
+  for (size_t m = 0; m < rows; ++m)
+    for (size_t c = 0; c < ldy; ++c) {
+      if (c < n0 || c >= n1) {
+        ASSERT_EQ(y[m * ldy + c], kUntouched) << what << ": wrote outside the range at " << m << "," << c;
+        continue;
+      }
+      double tolerance;
+      const double expected = want(m, c, &tolerance);
+      ASSERT_NEAR(y[m * ldy + c], expected, tolerance) << what << " at " << m << "," << c;
+    }
 }
 
 }  // namespace arrowembed::engine::test

@@ -43,23 +43,16 @@ TEST(SmallGemm, EveryTailAgainstDoubleReference) {
           // The whole width, then a sub-range that starts off the 4-column grid.
           for (auto [n0, n1] : {std::pair<size_t, size_t>{0, n}, {std::min<size_t>(1, n), n - (n > 3)}}) {
             const size_t ldy = n + 3;  // y wider than the product: columns outside [n0, n1) stay put
-            std::vector<float> y(rows * ldy, 12345.0f);
+            std::vector<float> y(rows * ldy, test::kUntouched);
             if (f16)
               small_gemm_f16(x.data(), rows, k, w.bits.data(), b.data(), y.data(), ldy, n0, n1, n);
             else
               small_gemm_f32(x.data(), rows, k, w.values.data(), b.data(), y.data(), ldy, n0, n1, n);
-            for (size_t m = 0; m < rows; ++m)
-              for (size_t c = 0; c < ldy; ++c) {
-                if (c < n0 || c >= n1) {
-                  ASSERT_EQ(y[m * ldy + c], 12345.0f) << "wrote outside the range: " << m << "," << c;
-                  continue;
-                }
-                double tol;
-                const double want = reference(x, w.values, b, k, m, c, false, &tol);
-                ASSERT_NEAR(y[m * ldy + c], want, tol)
-                    << (f16 ? "f16" : "f32") << " rows " << rows << " k " << k << " n " << n << " at " << m << ","
-                    << c;
-              }
+            test::expect_product(
+                y, rows, ldy, n0, n1,
+                [&](size_t m, size_t c, double* tol) { return reference(x, w.values, b, k, m, c, false, tol); },
+                std::string(f16 ? "f16" : "f32") + " rows " + std::to_string(rows) + " k " + std::to_string(k) +
+                    " n " + std::to_string(n));
           }
         }
 }
