@@ -6,8 +6,10 @@
 //   std::vector<float> out(texts.size() * embedder.dimension());
 //   embedder.embed(texts, out);
 //
-// Weights are used in place from the memory-mapped file (f16 weights are
-// widened block by block inside the matrix products, never as a whole).
+// Weights are used in place from the memory-mapped file for single short
+// texts (f16 widened in registers); batches run on a copy of each matrix
+// packed for the product kernel, made by its first batch (f32 products) or
+// at load (bf16 products).
 // All const methods are thread-safe: concurrent callers share one thread
 // pool, each call's batches run one after another.
 #include <cstddef>
