@@ -490,7 +490,7 @@ PROFILE_GROUPS = [
     ("GEMM kernels: OpenBLAS small-matrix sgemm", re.compile(r"libopenblas\S* .*sgemm_small_kernel")),
     ("GEMM kernels: OpenBLAS packed sgemm", re.compile(r"libopenblas\S* .*sgemm_kernel")),
     ("attention (scores, softmax, context)", re.compile(r"attention|softmax", re.I)),
-    ("GEMM kernels: arrowembed's own (small_gemm and its tiles)",
+    ("GEMM kernels: arrowembed's own (small_gemm, f32_gemm and bf16_gemm tiles)",
      re.compile(r"small_gemm|arrowembed::engine::(\(anonymous namespace\)::)?(\w+::)?\w*(tile|gemm|microkernel)"
                 r"\w*( |\(|<|$)")),
     ("OpenBLAS packing (panel copies)", re.compile(r"libopenblas\S* .*sgemm_(it|ot|in|on)copy|sgemm_beta")),
