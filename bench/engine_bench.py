@@ -1180,7 +1180,10 @@ def build_report(args, facts, m, elapsed) -> str:
                              f"{fmt_bytes(sum(v for k, v in g.items() if k.startswith('code: ')))} (details below). ")
             text += (f"The f32 encoder matrices alone are {mf['matrix_params'] * 4 / 2**20:.0f} MiB (every pass "
                      f"touches all of them, mapped from the file), {mf['matrix_params'] * 4 / budget:.0%} of the "
-                     "budget. The anonymous part is mostly the forward-pass workspace, which grows with the tokens "
+                     "budget. The anonymous part holds the matrices packed for the batch kernels (f32 and f16 files: "
+                     f"f32 panels, {mf['matrix_params'] * 4 / 2**20:.0f} MiB, made by the first batch; bf16: "
+                     f"{mf['matrix_params'] * 2 / 2**20:.0f} MiB, made at load; single texts read the mapped "
+                     "matrices in place) and the forward-pass workspace, which grows with the tokens "
                      "of one pass (EmbedderOptions::max_batch_tokens, 4096 by default; a batch of 32 long texts is "
                      f"~{32 * tl['mean']:,.0f} tokens, so its passes are full): per workload arrowembed peaks at "
                      + "; ".join(f"{rt[5:]} short {fmt_bytes(ours_rss_w[rt][S])}, long {fmt_bytes(ours_rss_w[rt][L])}, "
