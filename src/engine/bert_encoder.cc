@@ -40,6 +40,15 @@ BertEncoder::BertEncoder(const ModelFile& model, MatmulPrecision precision) : co
   }
 }
 
+void BertEncoder::pack_weights(ThreadPool& pool) const {
+  constexpr size_t kPerLayer = 6;
+  pool.parallel_for(layers_.size() * kPerLayer, [&](size_t i) {
+    const Layer& l = layers_[i / kPerLayer];
+    const Linear* linears[kPerLayer] = {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output};
+    linears[i % kPerLayer]->pack();
+  });
+}
+
 const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, ThreadPool& pool, double* flops) const {
   const size_t tokens = batch.num_tokens();
   const size_t hidden = static_cast<size_t>(config_.hidden_size);

@@ -29,6 +29,9 @@ class BertEncoder {
   // hidden_size) inside `ws`. Adds the work done to *flops.
   const float* forward(const PackedBatch& batch, Workspace& ws, ThreadPool& pool, double* flops) const;
 
+  // Linear::pack() of every layer's products, spread over the pool.
+  void pack_weights(ThreadPool& pool) const;
+
  private:
   struct Layer {
     Linear query, key, value, attention_output, intermediate, output;

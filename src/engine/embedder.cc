@@ -60,6 +60,11 @@ size_t Embedder::dimension() const { return static_cast<size_t>(config().hidden_
 size_t Embedder::num_threads() const { return state_->pool.size(); }
 void Embedder::prepare() const { state_->pool.wake(); }
 
+void Embedder::pack_weights() const {
+  std::lock_guard lock(state_->compute);  // the pool runs one caller's loops at a time
+  state_->encoder.pack_weights(state_->pool);
+}
+
 namespace {
 
 size_t resolve_max_length(const ModelConfig& config, const EmbedOptions& options) {

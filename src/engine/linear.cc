@@ -81,6 +81,14 @@ const float* Linear::f32_weights(std::vector<float>& widened) const {
   return widened.data();
 }
 
+void Linear::pack() const {
+  if (packed_bf16_.empty()) f32_panels();
+}
+
+size_t Linear::packed_bytes() const {
+  return packed_bf16_.size() * sizeof(uint16_t) + packed_f32_->panels.size() * sizeof(float);
+}
+
 size_t Linear::small_rows_limit() { return kSmallRows; }
 
 size_t Linear::small_chunk_columns(size_t threads) const {

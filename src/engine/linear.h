@@ -58,6 +58,12 @@ class Linear {
   static void forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
                              Scratch& scratch);
 
+  // Makes the packed weights of many-row products now rather than on the
+  // first such product (f32; BF16 packs at construction). Thread-safe.
+  void pack() const;
+  // Bytes of packed weights this layer holds (0 before any are made).
+  size_t packed_bytes() const;
+
   // Products of at most this many rows run on the small-M kernel
   // (small_gemm.h) instead of the packed one (f32_gemm.h).
   static size_t small_rows_limit();

@@ -273,6 +273,7 @@ int run_server(const ServerOptions& options) {
     engine.num_threads = options.engine_threads;
     engine.precision = options.precision;
     Embedder embedder = Embedder::load(options.model_path, engine);
+    embedder.pack_weights();  // a server will run batches: not on its first request's time
     server::ServiceOptions service;
     service.batcher = {options.max_batch_tokens, options.max_batch_wait_ms, options.max_queue_inputs};
     service.cache_entries = options.cache_entries;

@@ -8,8 +8,8 @@
 //
 // Weights are used in place from the memory-mapped file for single short
 // texts (f16 widened in registers); batches run on a copy of each matrix
-// packed for the product kernel, made by its first batch (f32 products) or
-// at load (bf16 products).
+// packed for the product kernel, made by its first batch or pack_weights()
+// (f32 products) or at load (bf16 products).
 // All const methods are thread-safe: concurrent callers share one thread
 // pool, each call's batches run one after another.
 #include <cstddef>
@@ -87,6 +87,14 @@ class Embedder {
   // their wake-up overlaps that work instead of delaying the forward pass.
   // Optional and cheap; threads that get no work go back to sleep.
   void prepare() const;
+
+  // Packs the encoder's weights for products of many rows now. With f32
+  // products that copy (f32 panels, about the size of the f32 weights) is
+  // otherwise made by the first batch that needs it, so a process that only
+  // embeds single texts never holds it; a server calls this before it
+  // reports ready so that no request pays for it. BF16 packs at load.
+  // Idempotent and thread-safe.
+  void pack_weights() const;
 
   struct State;
 

@@ -52,6 +52,10 @@ TEST_P(TinyModel, F32MatchesTransformers) {
     for (size_t c = 0; c < dim; ++c) ASSERT_NEAR(out[i * dim + c], ref.embeddings[i][c], 1e-5) << i << "," << c;
     EXPECT_GE(cosine(out.data() + i * dim, ref.embeddings[i]), 0.99999) << i;
   }
+  // Weights packed up front (as a server does) give the same vectors.
+  const Embedder packed = Embedder::load(testing::tiny_model(GetParam()));
+  packed.pack_weights();
+  EXPECT_EQ(packed.embed(views(ref.texts)), out);
 }
 
 TEST_P(TinyModel, F16FileIsCloseAndKeepsItsMemoryF16) {

@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "arrowembed/format/tensor.h"
 #include "engine/f32_gemm.h"
 #include "engine/kernel_test_util.h"
+#include "engine/linear.h"
+#include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
 namespace {
@@ -72,6 +75,30 @@ TEST(F32Gemm, PacksColumnsIntoZeroPaddedPanels) {
         EXPECT_EQ(packed[p * k * kF32PanelColumns + kk * kF32PanelColumns + c], col < n ? w[col * k + kk] : 0.0f)
             << "panel " << p << " k " << kk << " column " << c;
       }
+}
+
+// A Linear makes its f32 panels on its first product of more rows than the
+// small-M kernel takes, or when asked (pack()), and not for few rows; the
+// results do not depend on which.
+TEST(F32Gemm, LinearPacksOnFirstBatchOrWhenAsked) {
+  ThreadPool pool(2);
+  const size_t in = 40, out = 100, rows = Linear::small_rows_limit() + 36;
+  const test::Weights w(out, in, 7, false);
+  const auto b = random_vector(out, 8), x = random_vector(rows * in, 9);
+  const TensorView weight{"w", DType::F32, {int64_t(out), int64_t(in)}, w.values.data()};
+  const TensorView bias{"b", DType::F32, {int64_t(out)}, b.data()};
+  const Linear lazy(weight, bias), eager(weight, bias);
+  Linear::Scratch scratch;
+  std::vector<float> few(10 * out), y_lazy(rows * out), y_eager(rows * out);
+  lazy.forward(x.data(), 10, few.data(), Activation::None, pool, scratch);
+  EXPECT_EQ(lazy.packed_bytes(), 0u) << "few rows read W in place";
+  lazy.forward(x.data(), rows, y_lazy.data(), Activation::None, pool, scratch);
+  EXPECT_EQ(lazy.packed_bytes(), f32_packed_size(out, in) * sizeof(float));
+  eager.pack();
+  eager.pack();  // idempotent
+  EXPECT_EQ(eager.packed_bytes(), f32_packed_size(out, in) * sizeof(float));
+  eager.forward(x.data(), rows, y_eager.data(), Activation::None, pool, scratch);
+  EXPECT_EQ(y_lazy, y_eager);
 }
 
 }  // namespace
