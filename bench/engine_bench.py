@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import random
@@ -1184,8 +1185,9 @@ def build_report(args, facts, m, elapsed) -> str:
                      f"f32 panels, {mf['matrix_params'] * 4 / 2**20:.0f} MiB, made by the first batch; bf16: "
                      f"{mf['matrix_params'] * 2 / 2**20:.0f} MiB, made at load; single texts read the mapped "
                      "matrices in place) and the forward-pass workspace, which grows with the tokens "
-                     "of one pass (EmbedderOptions::max_batch_tokens, 4096 by default; a batch of 32 long texts is "
-                     f"~{32 * tl['mean']:,.0f} tokens, so its passes are full): per workload arrowembed peaks at "
+                     "of one pass (EmbedderOptions::max_batch_tokens, 2048 by default; a batch of 32 long texts is "
+                     f"~{32 * tl['mean']:,.0f} tokens, so it runs as {math.ceil(32 * tl['mean'] / 2048)} passes of "
+                     f"~{32 * tl['mean'] / math.ceil(32 * tl['mean'] / 2048):,.0f}): per workload arrowembed peaks at "
                      + "; ".join(f"{rt[5:]} short {fmt_bytes(ours_rss_w[rt][S])}, long {fmt_bytes(ours_rss_w[rt][L])}, "
                                  f"single {fmt_bytes(ours_rss_w[rt][G])}" for rt in OURS)
                      + f" against the {fmt_bytes(budget)} budget.")

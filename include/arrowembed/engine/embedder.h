@@ -32,9 +32,12 @@ struct EmbedderOptions {
   // Worker threads for the forward pass; 0 means one per core.
   size_t num_threads = 0;
   // Upper bound on the tokens of one forward pass. Texts are sorted by
-  // length and packed without padding into batches of at most this many
-  // tokens (a longer single text still runs alone).
-  size_t max_batch_tokens = 4096;
+  // length and packed without padding into passes of at most this many
+  // tokens, evenly sized (a longer single text still runs alone). The
+  // workspace grows with it (~15 KB per token for MiniLM); passes of 1,024
+  // tokens and more already keep both cores' kernels busy
+  // (bench/results/pass-size.md).
+  size_t max_batch_tokens = 2048;
   // Precision of the matrix products (see precision.h). BF16 packs a bf16
   // copy of the encoder's matrices at load (half the f32 size) and throws
   // Error on a CPU without AVX512-BF16.

@@ -220,5 +220,17 @@ TEST(BatchPlan, PacksUnderTheBudgetLongestFirst) {
   EXPECT_TRUE(plan_batches({}, 10).empty());
 }
 
+// A batch just over the budget splits into two even passes, not a full one
+// and a sliver.
+TEST(BatchPlan, SplitsEvenly) {
+  const std::vector<size_t> lengths(450, 10);  // 4,500 tokens
+  const auto groups = plan_batches(lengths, 4096);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].size(), 225u);
+  EXPECT_EQ(groups[1].size(), 225u);
+  EXPECT_EQ(plan_batches(lengths, 10000).size(), 1u);
+  EXPECT_EQ(plan_batches(lengths, 1000).size(), 5u);  // 900 tokens each
+}
+
 }  // namespace
 }  // namespace arrowembed::engine
