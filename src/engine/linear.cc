@@ -127,7 +127,7 @@ void Linear::forward_packed(std::initializer_list<Job> jobs, const float* x, siz
     });
     xb = rounded;
   } else {
-    for (const Job& job : jobs) job.layer->f32_panels();  // before the loop: packing is not parallel
+    for (const Job& job : jobs) job.layer->f32_panels();  // pack here, not in one task while the others wait
   }
   const size_t panel_columns = bf16 ? kBf16PanelColumns : kF32PanelColumns;
   // Tasks: row blocks (each reads all of W, from L3) when there are many
@@ -154,7 +154,7 @@ void Linear::forward_packed(std::initializer_list<Job> jobs, const float* x, siz
         if (bf16)
           bf16_gemm(xb + r0 * ldx, m, in, layer.packed_bf16_.data(), layer.bias_, y, layer.out_, n0, n1);
         else
-          f32_gemm(x + r0 * in, m, in, layer.packed_f32_->panels.data(), layer.bias_, y, layer.out_, n0, n1);
+          f32_gemm(x + r0 * in, m, in, layer.f32_panels(), layer.bias_, y, layer.out_, n0, n1);
         if (job.activation == Activation::Gelu) gelu_block(y + n0, m, n1 - n0, layer.out_);
       });
 }
