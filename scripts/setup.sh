@@ -13,7 +13,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libutf8proc-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev libdnnl-dev
+  libopenblas-dev
   libcpp-httplib-dev
 )
 
