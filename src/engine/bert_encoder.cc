@@ -12,6 +12,12 @@ void Workspace::reserve(size_t tokens, size_t hidden, size_t intermediate) {
   if (inter.size() < tokens * intermediate) inter.resize(tokens * intermediate);
 }
 
+size_t Workspace::bytes() const {
+  size_t floats = 0;
+  for (const auto* buf : {&x, &q, &k, &v, &ctx, &tmp, &inter}) floats += buf->capacity();
+  return floats * sizeof(float) + linear.rounded.capacity() * sizeof(uint16_t);
+}
+
 BertEncoder::BertEncoder(const ModelFile& model, MatmulPrecision precision) : config_(model.config()) {
   auto f32 = [&](const std::string& name) { return model.tensor(name).values<float>().data(); };
   auto linear = [&](int64_t layer, const char* base) {
@@ -47,6 +53,15 @@ void BertEncoder::pack_weights(ThreadPool& pool) const {
     const Linear* linears[kPerLayer] = {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output};
     linears[i % kPerLayer]->pack();
   });
+}
+
+size_t BertEncoder::packed_bytes() const {
+  size_t bytes = 0;
+  for (const Layer& l : layers_) {
+    for (const Linear* linear : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output})
+      bytes += linear->packed_bytes();
+  }
+  return bytes;
 }
 
 const float* BertEncoder::forward(const PackedBatch& batch, Workspace& ws, ThreadPool& pool, double* flops) const {

@@ -18,6 +18,7 @@ struct Workspace {
   std::vector<float> x, q, k, v, ctx, tmp, inter;
   Linear::Scratch linear;  // see Linear
   void reserve(size_t tokens, size_t hidden, size_t intermediate);
+  size_t bytes() const;  // held now
 };
 
 class BertEncoder {
@@ -31,6 +32,8 @@ class BertEncoder {
 
   // Linear::pack() of every layer's products, spread over the pool.
   void pack_weights(ThreadPool& pool) const;
+  // Bytes of packed weights the layers hold now (see Linear::packed_bytes).
+  size_t packed_bytes() const;
 
  private:
   struct Layer {

@@ -27,17 +27,18 @@ struct Embedder::State {
         options(o),
         tokenizer(Tokenizer::from_json(model.tokenizer_json())),
         encoder(model, o.precision),
-        pool(o.num_threads ? o.num_threads : std::max(1u, std::thread::hardware_concurrency())) {}
+        pool(o.pool ? o.pool : EnginePool::create(o.num_threads)) {}
 
   ModelFile model;
   EmbedderOptions options;
   Tokenizer tokenizer;
   engine::BertEncoder encoder;
-  engine::ThreadPool pool;
-  // One forward pass at a time: the pool and the workspace are shared.
-  std::mutex compute;
+  std::shared_ptr<EnginePool> pool;
+  // Used only under the pool's lock: one forward pass at a time.
   engine::Workspace workspace;
 };
+
+void l2_normalize(std::span<float> vector) { engine::l2_normalize(vector.data(), vector.size()); }
 
 Embedder::Embedder(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
@@ -49,7 +50,7 @@ Embedder Embedder::load(const std::filesystem::path& path, const EmbedderOptions
 Embedder Embedder::from_model(ModelFile model, const EmbedderOptions& options) {
   engine::require_cpu_features();
   engine::require_supported(model.config().pooling);
-  if (options.max_batch_tokens == 0) throw Error("max_batch_tokens must be positive");
+  if (options.max_pass_tokens == 0) throw Error("max_pass_tokens must be positive");
   openblas_set_num_threads(1);
   return Embedder(std::make_shared<State>(std::move(model), options));
 }
@@ -57,12 +58,18 @@ Embedder Embedder::from_model(ModelFile model, const EmbedderOptions& options) {
 const ModelConfig& Embedder::config() const { return state_->model.config(); }
 const Tokenizer& Embedder::tokenizer() const { return state_->tokenizer; }
 size_t Embedder::dimension() const { return static_cast<size_t>(config().hidden_size); }
-size_t Embedder::num_threads() const { return state_->pool.size(); }
-void Embedder::prepare() const { state_->pool.wake(); }
+size_t Embedder::num_threads() const { return state_->pool->size(); }
+void Embedder::prepare() const { state_->pool->wake(); }
 
 void Embedder::pack_weights() const {
-  std::lock_guard lock(state_->compute);  // the pool runs one caller's loops at a time
-  state_->encoder.pack_weights(state_->pool);
+  const auto lock = state_->pool->lock();
+  state_->encoder.pack_weights(state_->pool->threads());
+}
+
+size_t Embedder::memory_bytes() const {
+  const auto lock = state_->pool->lock();  // the workspace grows only under it
+  return static_cast<size_t>(state_->model.file_bytes()) + state_->encoder.packed_bytes() +
+         state_->workspace.bytes();
 }
 
 namespace {
@@ -115,17 +122,18 @@ EmbedStats Embedder::embed_encodings(std::span<const Encoding> encodings, std::s
   }
   const bool normalize = options.normalize.value_or(c.normalize);
 
-  std::lock_guard lock(state_->compute);
+  const auto lock = state_->pool->lock();
+  engine::ThreadPool& pool = state_->pool->threads();
   PackedBatch batch;
-  for (const auto& group : engine::plan_batches(lengths, state_->options.max_batch_tokens)) {
+  for (const auto& group : engine::plan_batches(lengths, state_->options.max_pass_tokens)) {
     batch.ids.clear();
     batch.starts.assign(1, 0);
     for (size_t i : group) {
       batch.ids.insert(batch.ids.end(), encodings[i].ids.begin(), encodings[i].ids.end());
       batch.starts.push_back(batch.ids.size());
     }
-    const float* hidden = state_->encoder.forward(batch, state_->workspace, state_->pool, &stats.flops);
-    state_->pool.parallel_for(group.size(), [&](size_t g) {
+    const float* hidden = state_->encoder.forward(batch, state_->workspace, pool, &stats.flops);
+    pool.parallel_for(group.size(), [&](size_t g) {
       float* row = out.data() + group[g] * width;
       engine::pool_sequence(c.pooling, hidden + batch.starts[g] * width, batch.length(g), width, row);
       if (normalize) engine::l2_normalize(row, width);

@@ -11,7 +11,8 @@
 // packed for the product kernel, made by its first batch or pack_weights()
 // (f32 products) or at load (bf16 products).
 // All const methods are thread-safe: concurrent callers share one thread
-// pool, each call's batches run one after another.
+// pool (EnginePool, possibly with other Embedders), each call's batches run
+// one after another.
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arrowembed/engine/engine_pool.h"
 #include "arrowembed/engine/precision.h"
 #include "arrowembed/format/model_config.h"
 #include "arrowembed/tokenizer/tokenizer.h"
@@ -29,15 +31,19 @@ namespace arrowembed {
 class ModelFile;
 
 struct EmbedderOptions {
-  // Worker threads for the forward pass; 0 means one per core.
+  // Worker threads for the forward pass; 0 means one per core. Unused when
+  // `pool` is set.
   size_t num_threads = 0;
+  // Threads shared with other Embedders (their passes take turns); null
+  // means a pool of num_threads of this Embedder's own.
+  std::shared_ptr<EnginePool> pool;
   // Upper bound on the tokens of one forward pass. Texts are sorted by
   // length and packed without padding into passes of at most this many
   // tokens, evenly sized (a longer single text still runs alone). The
   // workspace grows with it (~15 KB per token for MiniLM); passes of 1,024
   // tokens and more already keep both cores' kernels busy
   // (bench/results/pass-size.md).
-  size_t max_batch_tokens = 2048;
+  size_t max_pass_tokens = 2048;
   // Precision of the matrix products (see precision.h). BF16 packs a bf16
   // copy of the encoder's matrices at load (half the f32 size) and throws
   // Error on a CPU without AVX512-BF16.
@@ -59,6 +65,10 @@ struct EmbedStats {
   size_t batches = 0;  // forward passes
   double flops = 0;    // multiply-adds x 2 of the encoder
 };
+
+// Scales a vector to unit length (sentence-transformers' Normalize: x /
+// max(||x||, 1e-12)), as embed() does when the model normalises.
+void l2_normalize(std::span<float> vector);
 
 class Embedder {
  public:
@@ -98,6 +108,10 @@ class Embedder {
   // reports ready so that no request pays for it. BF16 packs at load.
   // Idempotent and thread-safe.
   void pack_weights() const;
+
+  // Memory this model holds: its file (mapped, or read for .parquet and
+  // directories), packed weights and the forward-pass workspace.
+  size_t memory_bytes() const;
 
   struct State;
 

@@ -17,5 +17,7 @@ enum class MatmulPrecision {
 
 // "f32" / "bf16": the names the CLI, /info and bench results use.
 std::string_view precision_name(MatmulPrecision precision);
+// The inverse; throws Error naming the accepted names.
+MatmulPrecision precision_from_name(std::string_view name);
 
 }  // namespace arrowembed

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,7 +72,7 @@ TEST_P(TinyModel, F16FileIsCloseAndKeepsItsMemoryF16) {
 
 TEST_P(TinyModel, ResultsDoNotDependOnBatchingOrThreads) {
   const Reference ref = load_reference(GetParam());
-  const Embedder one = Embedder::load(testing::tiny_model(GetParam()), {.num_threads = 1, .max_batch_tokens = 7});
+  const Embedder one = Embedder::load(testing::tiny_model(GetParam()), {.num_threads = 1, .max_pass_tokens = 7});
   const Embedder two = Embedder::load(testing::tiny_model(GetParam()), {.num_threads = 2});
   EXPECT_EQ(one.num_threads(), 1u);
   const auto a = one.embed(views(ref.texts));
@@ -149,8 +150,61 @@ TEST(Embedder, BadInputIsAClearError) {
   Encoding too_long;
   too_long.ids.assign(1000, 5);
   EXPECT_THROW(embedder.embed_encodings(std::span<const Encoding>(&too_long, 1), out), Error);
-  EXPECT_THROW(Embedder::load(testing::tiny_model("tiny-bert-cls"), {.max_batch_tokens = 0}), Error);
+  EXPECT_THROW(Embedder::load(testing::tiny_model("tiny-bert-cls"), {.max_pass_tokens = 0}), Error);
   EXPECT_THROW(Embedder::load("/nonexistent/model.arrow"), Error);
+}
+
+TEST(Embedder, ModelsSharingOnePoolGiveTheirOwnResults) {
+  const auto pool = EnginePool::create(2);
+  EmbedderOptions shared;
+  shared.pool = pool;
+  const Embedder cls = Embedder::load(testing::tiny_model("tiny-bert-cls"), shared);
+  const Embedder mean = Embedder::load(testing::tiny_model("tiny-bert-mean"), shared);
+  EXPECT_EQ(cls.num_threads(), 2u);
+  EXPECT_EQ(mean.num_threads(), 2u);
+  const Reference rc = load_reference("tiny-bert-cls"), rm = load_reference("tiny-bert-mean");
+  // Concurrent calls on both models take turns on the one pool.
+  std::vector<std::thread> threads;
+  std::atomic<int> worst{0};  // cosines below 0.99999, counted
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const Embedder& e = t % 2 ? mean : cls;
+      const Reference& r = t % 2 ? rm : rc;
+      for (int round = 0; round < 5; ++round) {
+        const auto out = e.embed(views(r.texts));
+        for (size_t i = 0; i < r.texts.size(); ++i) {
+          if (cosine(out.data() + i * e.dimension(), r.embeddings[i]) < 0.99999) ++worst;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(worst, 0);
+}
+
+TEST(Embedder, MemoryBytesCountsFilePackedWeightsAndWorkspace) {
+  const Embedder e = Embedder::load(testing::tiny_model("tiny-bert-mean"), {.num_threads = 1});
+  const size_t loaded = e.memory_bytes();
+  EXPECT_GT(loaded, 0u);
+  e.pack_weights();
+  const size_t packed = e.memory_bytes();
+  EXPECT_GT(packed, loaded);  // the panels
+  std::vector<std::string> texts(70, "a text long enough to be a batch");
+  e.embed(views(texts));
+  EXPECT_GT(e.memory_bytes(), packed);  // the workspace
+}
+
+TEST(Embedder, L2NormalizeAndPrecisionNames) {
+  std::vector<float> v = {3, 4};
+  l2_normalize(v);
+  EXPECT_FLOAT_EQ(v[0], 0.6f);
+  EXPECT_FLOAT_EQ(v[1], 0.8f);
+  std::vector<float> zero = {0, 0};
+  l2_normalize(zero);
+  EXPECT_EQ(zero[0], 0.0f);  // never NaN
+  EXPECT_EQ(precision_from_name("bf16"), MatmulPrecision::BF16);
+  EXPECT_EQ(precision_from_name(precision_name(MatmulPrecision::F32)), MatmulPrecision::F32);
+  EXPECT_THROW(precision_from_name("f8"), Error);
 }
 
 }  // namespace
