@@ -2,29 +2,32 @@
 
 #include <simdjson.h>
 
-#include "server/api_error.h"
+#include "arrowembed/service/service_error.h"
 
 namespace arrowembed::server {
 
 namespace {
 
+using service::ErrorKind;
+using service::ServiceError;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-ApiError invalid(const std::string& field, const std::string& what) {
-  return ApiError(422, "'" + field + "' " + what, field);
-}
+ServiceError invalid(const std::string& field, const std::string& what) { return service::invalid_field(field, what); }
 
 // The parser keeps its buffers between requests on the same connection thread.
 object parse_object(std::string_view body) {
   thread_local simdjson::dom::parser parser;
   element root;
   const auto error = parser.parse(body.data(), body.size()).get(root);
-  if (error == simdjson::UTF8_ERROR) throw ApiError(400, "the request body is not valid UTF-8");
-  if (error) throw ApiError(400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error));
+  if (error == simdjson::UTF8_ERROR) throw ServiceError(ErrorKind::Malformed, "the request body is not valid UTF-8");
+  if (error) {
+    throw ServiceError(ErrorKind::Malformed,
+                       std::string("the request body is not valid JSON: ") + simdjson::error_message(error));
+  }
   object o;
-  if (root.get_object().get(o)) throw ApiError(422, "the request body must be a JSON object");
+  if (root.get_object().get(o)) throw ServiceError(ErrorKind::InvalidInput, "the request body must be a JSON object");
   return o;
 }
 
@@ -49,8 +52,7 @@ std::string string_value(const element& e, const std::string& name) {
 }
 
 // A string, or a non-empty list of strings, as TEI and OpenAI accept.
-std::vector<std::string> string_or_list(const object& o, const char* key, const RequestLimits& limits,
-                                        bool* single = nullptr) {
+std::vector<std::string> string_or_list(const object& o, const char* key, bool* single = nullptr) {
   const auto value = field(o, key);
   if (!value) throw invalid(key, "is required");
   std::vector<std::string> out;
@@ -62,10 +64,6 @@ std::vector<std::string> string_or_list(const object& o, const char* key, const 
   array items;
   if (value->get_array().get(items)) throw invalid(key, "must be a string or a list of strings");
   if (items.size() == 0) throw invalid(key, "must not be empty");
-  if (items.size() > limits.max_inputs) {
-    throw invalid(key, "has " + std::to_string(items.size()) + " inputs; the limit is " +
-                           std::to_string(limits.max_inputs));
-  }
   out.reserve(items.size());
   size_t i = 0;
   for (const element item : items) {
@@ -81,61 +79,73 @@ std::vector<std::string> string_or_list(const object& o, const char* key, const 
   return out;
 }
 
-std::optional<size_t> dimensions(const object& o, const RequestLimits& limits) {
+std::optional<size_t> dimensions(const object& o) {
   const auto value = field(o, "dimensions");
   if (!value) return std::nullopt;
   int64_t n;
   if (value->get_int64().get(n)) throw invalid("dimensions", "must be an integer");
-  if (n < 1 || static_cast<size_t>(n) > limits.hidden_size) {
-    throw invalid("dimensions", "must be between 1 and " + std::to_string(limits.hidden_size));
-  }
+  if (n < 1) throw invalid("dimensions", "must be a positive integer");
   return static_cast<size_t>(n);
 }
 
-void check_limit(size_t count, const char* field_name, const RequestLimits& limits) {
-  if (count > limits.max_inputs) {
-    throw invalid(field_name, "has " + std::to_string(count) + " inputs; the limit is " +
-                                  std::to_string(limits.max_inputs));
-  }
+// string_or_list, and how the service should name its items in errors.
+std::vector<std::string> texts(const object& o, const char* key, service::FieldNames* fields) {
+  bool single = false;
+  std::vector<std::string> out = string_or_list(o, key, &single);
+  *fields = service::FieldNames::of_list(key, single);
+  return out;
+}
+
+std::string model_name(const object& o) {
+  const auto model = field(o, "model");
+  return model ? string_value(*model, "model") : std::string();
+}
+
+std::optional<bool> optional_boolean(const object& o, const char* key) {
+  if (!field(o, key)) return std::nullopt;
+  return boolean(o, key, false);
 }
 
 }  // namespace
 
-EmbedRequest parse_tei_embed(std::string_view body, const RequestLimits& limits) {
+EmbedBody parse_tei_embed(std::string_view body) {
   const object o = parse_object(body);
-  EmbedRequest r;
-  r.inputs = string_or_list(o, "inputs", limits, &r.single);
+  EmbedBody b;
+  service::EmbedRequest& r = b.request;
+  r.texts = texts(o, "inputs", &r.fields);
   r.normalize = boolean(o, "normalize", true);
-  r.truncate = boolean(o, "truncate", limits.auto_truncate);
-  r.dimensions = dimensions(o, limits);
-  return r;
+  r.truncate = optional_boolean(o, "truncate");
+  r.dimensions = dimensions(o);
+  r.model = model_name(o);
+  return b;
 }
 
-EmbedRequest parse_openai_embeddings(std::string_view body, const RequestLimits& limits) {
+EmbedBody parse_openai_embeddings(std::string_view body) {
   const object o = parse_object(body);
-  EmbedRequest r;
-  r.inputs = string_or_list(o, "input", limits, &r.single);
+  EmbedBody b;
+  service::EmbedRequest& r = b.request;
+  r.texts = texts(o, "input", &r.fields);
   r.normalize = boolean(o, "normalize", true);
-  r.truncate = boolean(o, "truncate", limits.auto_truncate);
-  r.dimensions = dimensions(o, limits);
-  if (const auto model = field(o, "model")) r.model = string_value(*model, "model");
+  r.truncate = optional_boolean(o, "truncate");
+  r.dimensions = dimensions(o);
+  r.model = model_name(o);
   if (const auto format = field(o, "encoding_format")) {
     const std::string f = string_value(*format, "encoding_format");
     if (f != "float" && f != "base64") throw invalid("encoding_format", "must be \"float\" or \"base64\"");
-    r.base64 = f == "base64";
+    b.base64 = f == "base64";
   }
-  return r;
+  return b;
 }
 
-SimilarityRequest parse_similarity(std::string_view body, const RequestLimits& limits) {
+service::SimilarityRequest parse_similarity(std::string_view body) {
   const object o = parse_object(body);
-  SimilarityRequest r;
-  r.truncate = boolean(o, "truncate", limits.auto_truncate);
+  service::SimilarityRequest r;
+  r.truncate = optional_boolean(o, "truncate");
+  r.model = model_name(o);
   if (const auto pairs = field(o, "pairs")) {
     array items;
     if (pairs->get_array().get(items)) throw invalid("pairs", "must be a list of [text, text] pairs");
     if (items.size() == 0) throw invalid("pairs", "must not be empty");
-    check_limit(2 * items.size(), "pairs", limits);
     size_t i = 0;
     for (const element item : items) {
       const std::string name = "pairs[" + std::to_string(i++) + "]";
@@ -159,7 +169,6 @@ SimilarityRequest parse_similarity(std::string_view body, const RequestLimits& l
   array items;
   if (!sentences || sentences->get_array().get(items)) throw invalid("inputs.sentences", "must be a list of strings");
   if (items.size() == 0) throw invalid("inputs.sentences", "must not be empty");
-  check_limit(items.size() + 1, "inputs.sentences", limits);
   size_t i = 0;
   for (const element item : items) {
     r.sentences.push_back(string_value(item, "inputs.sentences[" + std::to_string(i++) + "]"));
@@ -167,13 +176,15 @@ SimilarityRequest parse_similarity(std::string_view body, const RequestLimits& l
   return r;
 }
 
-TokenizeRequest parse_tokenize(std::string_view body, const RequestLimits& limits) {
+TokenizeBody parse_tokenize(std::string_view body) {
   const object o = parse_object(body);
-  TokenizeRequest r;
-  r.inputs = string_or_list(o, "inputs", limits, &r.single);
-  r.add_special_tokens = boolean(o, "add_special_tokens", true);
+  TokenizeBody b;
+  service::TokenizeRequest& r = b.request;
+  r.texts = texts(o, "inputs", &r.fields);
+  b.add_special_tokens = boolean(o, "add_special_tokens", true);
   r.truncate = boolean(o, "truncate", false);
-  return r;
+  r.model = model_name(o);
+  return b;
 }
 
 }  // namespace arrowembed::server

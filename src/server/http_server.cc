@@ -1,12 +1,16 @@
 // run_server: cpp-httplib wiring around the routes — request ids, auth,
-// CORS, error bodies in the route's API style, metrics and logs per request,
-// the model loaded while already listening, and SIGTERM draining.
+// CORS, error bodies in the route's API style (the one place where the
+// service's error kinds become HTTP statuses), metrics and logs per
+// request, the models loaded while already listening, SIGHUP reloading the
+// models config, and SIGTERM draining.
 #include <httplib.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,47 +18,38 @@
 
 #include "arrowembed/error.h"
 #include "arrowembed/server/server.h"
+#include "arrowembed/service/service_error.h"
 #include "server/api_error.h"
+#include "server/auth.h"
 #include "server/server_state.h"
 
 namespace arrowembed::server {
 
 namespace {
 
-constexpr const char* kGetRoutes[] = {"/health", "/info", "/metrics", "/openapi.json", "/docs"};
-constexpr const char* kPostRoutes[] = {"/embed", "/similarity", "/tokenize", "/v1/embeddings", "/embeddings"};
+using service::ErrorKind;
+using service::ServiceError;
 
-// "GET" or "POST" for a served path, empty for any other.
-std::string_view route_method(const std::string& path) {
-  for (const char* route : kGetRoutes) {
-    if (path == route) return "GET";
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Malformed: return 400;
+    case ErrorKind::InvalidInput: return 422;
+    case ErrorKind::TooLong: return 422;
+    case ErrorKind::Overloaded: return 429;
+    case ErrorKind::ModelNotFound: return 404;
+    case ErrorKind::Conflict: return 409;
+    case ErrorKind::Unavailable: return 503;
+    case ErrorKind::Internal: return 500;
   }
-  for (const char* route : kPostRoutes) {
-    if (path == route) return "POST";
-  }
-  return {};
-}
-
-// The metrics label of a path: known routes by name, anything else "other"
-// (so random 404 paths cannot grow the series without bound).
-std::string endpoint_label(const std::string& path) { return route_method(path).empty() ? "other" : path; }
-
-bool is_openai_route(const std::string& path) { return path == "/v1/embeddings" || path == "/embeddings"; }
-
-// Compares in time that depends only on the length of the offered key, never
-// on where it first differs from the secret.
-bool constant_time_equal(std::string_view offered, std::string_view secret) {
-  unsigned char diff = offered.size() != secret.size() || secret.empty();
-  for (size_t i = 0; i < offered.size(); ++i) {
-    diff |= static_cast<unsigned char>(offered[i] ^ (secret.empty() ? 0 : secret[i % secret.size()]));
-  }
-  return diff == 0;
+  return 500;
 }
 
 std::string error_type(int status) {
   switch (status) {
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "NotFound";
+    case 409: return "Conflict";
     case 405: return "MethodNotAllowed";
     case 413: return "PayloadTooLarge";
     case 429: return "Overloaded";
@@ -64,23 +59,26 @@ std::string error_type(int status) {
 }
 
 // TEI's error shape {"error", "error_type"}, or OpenAI's {"error": {"message", "type", "param", "code"}}.
+// `code` is OpenAI's error code (model_not_found), null when empty.
 void set_error(const httplib::Request& req, httplib::Response& res, int status, const std::string& message,
-               const std::string& field = {}) {
+               const std::string& field = {}, const std::string& code = {}, double retry_after_s = 0) {
   res.status = status;
   nlohmann::json body;
   if (is_openai_route(req.path)) {
-    const char* type = status == 401   ? "authentication_error"
+    const char* type = status == 401 || status == 403 ? "authentication_error"
                        : status == 429 ? "rate_limit_error"
                        : status >= 500 ? "server_error"
                                        : "invalid_request_error";
     body["error"] = {{"message", message},
                      {"type", type},
                      {"param", field.empty() ? nlohmann::json() : nlohmann::json(field)},
-                     {"code", nlohmann::json()}};
+                     {"code", code.empty() ? nlohmann::json() : nlohmann::json(code)}};
   } else {
     body = {{"error", message}, {"error_type", error_type(status)}};
   }
-  if (status == 429 || status == 503) res.set_header("Retry-After", "1");
+  if (status == 429 || status == 503) {
+    res.set_header("Retry-After", std::to_string(std::max(1, static_cast<int>(std::ceil(retry_after_s)))));
+  }
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
@@ -133,18 +131,15 @@ void configure(httplib::Server& http, ServerState& state) {
     apply_cors(state.options, req, res);
     if (req.method == "OPTIONS") {  // CORS preflight: no auth, no body
       res.status = 204;
-      res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
       res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-Id");
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // Admin routes take the admin key instead (routes.cc checks it).
     const std::string& key = state.options.api_key;
-    if (!key.empty() && req.path != "/health") {
-      const std::string auth = req.get_header_value("Authorization");
-      constexpr std::string_view kBearer = "Bearer ";
-      const bool ok = auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0 &&
-                      constant_time_equal(std::string_view(auth).substr(kBearer.size()), key);
-      if (!ok) {
+    if (!key.empty() && req.path != "/health" && !is_admin_route(req.path)) {
+      if (!bearer_key_matches(req, key)) {
         res.set_header("WWW-Authenticate", "Bearer");
         set_error(req, res, 401, "a valid API key is required: send 'Authorization: Bearer <key>'");
         return httplib::Server::HandlerResponse::Handled;
@@ -156,10 +151,11 @@ void configure(httplib::Server& http, ServerState& state) {
   http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     try {
       std::rethrow_exception(ep);
+    } catch (const ServiceError& e) {
+      set_error(req, res, http_status(e.kind()), e.what(), e.field(),
+                e.kind() == ErrorKind::ModelNotFound ? "model_not_found" : "", e.retry_after_s());
     } catch (const ApiError& e) {
       set_error(req, res, e.status(), e.what(), e.field());
-    } catch (const Error& e) {
-      set_error(req, res, 422, e.what());
     } catch (const std::bad_alloc&) {
       set_error(req, res, 503, "out of memory for this request");
     } catch (const std::exception& e) {
@@ -171,9 +167,9 @@ void configure(httplib::Server& http, ServerState& state) {
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     // cpp-httplib answers 404 for a served path with another method.
-    if (const std::string_view allowed = route_method(req.path); res.status == 404 && !allowed.empty()) {
+    if (const std::string allowed = route_methods(req.path); res.status == 404 && !allowed.empty()) {
       res.status = 405;
-      res.set_header("Allow", std::string(allowed));
+      res.set_header("Allow", allowed);
     }
     const std::string message = res.status == 404   ? "no route " + printable_path(req.path)
                                 : res.status == 413 ? "the request body is larger than the server's limit"
@@ -195,9 +191,68 @@ void configure(httplib::Server& http, ServerState& state) {
   });
 }
 
-std::string json_fields(const nlohmann::json& fields) {
-  const std::string s = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return s.substr(1, s.size() - 2);  // without the braces
+}  // namespace
+
+}  // namespace arrowembed::server
+
+namespace arrowembed::server {
+
+namespace {
+
+// The models a server starts with: the config file's, or the options'.
+std::vector<service::ModelSpec> initial_models(const ServerOptions& options) {
+  if (!options.models_config.empty()) {
+    if (!options.models.empty()) throw Error("give models either with --model or with --models-config, not both");
+    return service::read_models_config(options.models_config, options.limits);
+  }
+  std::vector<service::ModelSpec> specs = options.models;
+  service::check_model_specs(specs);
+  return specs;
+}
+
+// SIGHUP: the config file again. New models are loaded, changed ones
+// (path, precision, limits) reloaded, removed ones unloaded; a file that
+// cannot be read changes nothing. Each model's load is its own swap.
+void reload_models_config(ServerState& state) {
+  std::vector<service::ModelSpec> specs;
+  try {
+    specs = service::read_models_config(state.options.models_config, state.options.limits);
+  } catch (const Error& e) {
+    state.logger.event("error", "models config not reloaded", json_fields({{"error", e.what()}}));
+    return;
+  }
+  service::EmbeddingService& svc = *state.service;
+  const std::vector<service::ModelInfo> served = svc.models();
+  auto same = [](const service::ModelSpec& s, const service::ModelInfo& m) {
+    return s.path.string() == m.path && s.precision == m.precision &&
+           s.limits.max_batch_tokens == m.limits.max_batch_tokens &&
+           s.limits.max_batch_wait_ms == m.limits.max_batch_wait_ms &&
+           s.limits.max_queue_inputs == m.limits.max_queue_inputs &&
+           s.limits.auto_truncate == m.limits.auto_truncate;
+  };
+  // The new default first, so that the old one can then be unloaded.
+  std::stable_partition(specs.begin(), specs.end(), [](const auto& s) { return s.is_default; });
+  for (const service::ModelSpec& spec : specs) {
+    const auto it = std::find_if(served.begin(), served.end(), [&](const auto& m) { return m.name == spec.name; });
+    if (it != served.end() && same(spec, *it) && it->is_default == spec.is_default) continue;
+    try {
+      const service::LoadResult r = svc.load(spec);
+      state.logger.event("info", r.replaced ? "model replaced" : "model loaded",
+                         json_fields({{"model", spec.name}, {"path", spec.path.string()}, {"load_ms", r.model.load_ms}}));
+    } catch (const Error& e) {
+      state.logger.event("error", "model not loaded", json_fields({{"model", spec.name}, {"error", e.what()}}));
+    }
+  }
+  for (const service::ModelInfo& m : served) {
+    if (std::none_of(specs.begin(), specs.end(), [&](const auto& s) { return s.name == m.name; })) {
+      try {
+        svc.unload(m.name);
+        state.logger.event("info", "model unloaded", json_fields({{"model", m.name}}));
+      } catch (const Error& e) {
+        state.logger.event("error", "model not unloaded", json_fields({{"model", m.name}, {"error", e.what()}}));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -209,23 +264,30 @@ namespace arrowembed {
 int run_server(const ServerOptions& options) {
   using server::ServerState;
   // Every thread started from here on inherits the blocked signals; this
-  // thread takes SIGTERM/SIGINT with sigwait once the model is up.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // thread takes SIGTERM/SIGINT/SIGHUP with sigwait once the models are up.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the server
 
-  auto state = std::make_unique<ServerState>(options);
-  state->logger = server::Logger(options.log_requests);
-  state->model_id = options.model_id.empty() ? std::filesystem::path(options.model_path).stem().string()
-                                             : options.model_id;
-  state->limits.max_inputs = options.max_inputs_per_request;
-  state->limits.auto_truncate = options.auto_truncate;
-  if (options.max_queue_inputs < options.max_inputs_per_request) {
-    throw Error("--max-queue-inputs must be at least --max-inputs-per-request");
+  const std::vector<service::ModelSpec> specs = server::initial_models(options);
+  for (const service::ModelSpec& spec : specs) {
+    if (spec.limits.max_queue_inputs < options.max_inputs_per_request) {
+      throw Error("model '" + spec.name + "': --max-queue-inputs must be at least --max-inputs-per-request (" +
+                  std::to_string(spec.limits.max_queue_inputs) + " < " +
+                  std::to_string(options.max_inputs_per_request) + ")");
+    }
   }
+  auto state = std::make_unique<ServerState>(options);
+  service::ServiceOptions service_options;
+  service_options.engine_threads = options.engine_threads;
+  service_options.cache_entries = options.cache_entries;
+  service_options.max_inputs_per_request = options.max_inputs_per_request;
+  service_options.any_name_selects_default = options.any_name_selects_default && specs.size() == 1;
+  state->service = std::make_unique<service::EmbeddingService>(service_options);
 
   httplib::Server http;
   server::configure(http, *state);
@@ -268,35 +330,36 @@ int run_server(const ServerOptions& options) {
   state->logger.event("info", "listening", server::json_fields({{"host", options.host}, {"port", port}}));
 
   try {
-    const auto t0 = std::chrono::steady_clock::now();
-    EmbedderOptions engine;
-    engine.num_threads = options.engine_threads;
-    engine.precision = options.precision;
-    Embedder embedder = Embedder::load(options.model_path, engine);
-    embedder.pack_weights();  // a server will run batches: not on its first request's time
-    server::ServiceOptions service;
-    service.batcher = {options.max_batch_tokens, options.max_batch_wait_ms, options.max_queue_inputs};
-    service.cache_entries = options.cache_entries;
-    state->limits.hidden_size = embedder.dimension();
-    state->service = std::make_unique<server::EmbeddingService>(std::move(embedder), service, state->metrics);
-    state->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (const service::ModelSpec& spec : specs) {
+      const service::LoadResult r = state->service->load(spec);
+      const ModelConfig& c = r.model.config;
+      state->logger.event("info", "model loaded",
+                          server::json_fields({{"model_id", spec.name},
+                                               {"path", spec.path.string()},
+                                               {"dtype", std::string(dtype_name(c.dtype))},
+                                               {"dimensions", c.hidden_size},
+                                               {"load_ms", r.model.load_ms},
+                                               {"precision", std::string(precision_name(spec.precision))},
+                                               {"memory_bytes", r.model.memory_bytes},
+                                               {"engine_threads", state->service->engine_threads()}}));
+    }
     state->ready.store(true, std::memory_order_release);
   } catch (...) {
     stop_listener();
     throw;
   }
-  const ModelConfig& c = state->service->config();
-  state->logger.event("info", "model loaded",
-                      server::json_fields({{"model_id", state->model_id},
-                                           {"path", options.model_path},
-                                           {"dtype", std::string(dtype_name(c.dtype))},
-                                           {"dimensions", c.hidden_size},
-                                           {"load_ms", state->load_ms},
-                                           {"precision", std::string(precision_name(options.precision))},
-                                           {"engine_threads", state->service->embedder().num_threads()}}));
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (;;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    if (options.models_config.empty()) {
+      state->logger.event("info", "SIGHUP ignored: no --models-config to re-read");
+      continue;
+    }
+    state->logger.event("info", "reloading models config", server::json_fields({{"path", options.models_config}}));
+    server::reload_models_config(*state);
+  }
   state->logger.event("info", "shutting down", server::json_fields({{"signal", strsignal(signal)}}));
   // stop() closes the listening socket; the connection threads finish the
   // requests they are serving before listen_after_bind() returns.

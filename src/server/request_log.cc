@@ -104,4 +104,9 @@ void Logger::event(std::string_view level, std::string_view msg, std::string_vie
   write_line(line);
 }
 
+std::string json_fields(const nlohmann::json& fields) {
+  const std::string s = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return s.substr(1, s.size() - 2);  // without the braces
+}
+
 }  // namespace arrowembed::server

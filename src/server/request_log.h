@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace arrowembed::server {
 
 // What a request did, filled in by its route and written once the response
@@ -24,6 +26,9 @@ RequestRecord& current_request();
 
 // New request id: the client's X-Request-Id when it is sane, else a fresh one.
 std::string make_request_id(std::string_view client_id);
+
+// The members of a JSON object without its braces, for Logger::event.
+std::string json_fields(const nlohmann::json& fields);
 
 class Logger {
  public:

@@ -1,21 +1,32 @@
-// The API routes: each parses its body (api_requests), asks the service,
-// and renders JSON (or an Arrow stream). Errors are thrown as ApiError and
-// rendered by the exception handler in http_server.cc in the route's style.
+// The API routes: one table (method, path, handler) that registration, the
+// 405 answers and the metrics labels all read. Each handler parses its body
+// (api_requests), asks the service, and renders JSON (or an Arrow stream).
+// Errors are thrown (ServiceError from the service and the parsers, ApiError
+// for what only HTTP knows) and rendered by http_server.cc in the route's
+// API style.
 #include <httplib.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <regex>
 
+#include "arrowembed/service/service_error.h"
 #include "arrowembed/version.h"
 #include "server/api_error.h"
+#include "server/api_requests.h"
+#include "server/auth.h"
 #include "server/arrow_stream.h"
 #include "server/json_text.h"
 #include "server/openapi.h"
 #include "server/server_state.h"
+#include "service/service_metrics.h"
 
 namespace arrowembed::server {
 
 namespace {
+
+using service::ErrorKind;
+using service::ServiceError;
 
 constexpr const char* kJson = "application/json";
 
@@ -23,19 +34,19 @@ bool wants_arrow(const httplib::Request& req) {
   return req.get_header_value("Accept").find(kArrowStreamMime) != std::string::npos;
 }
 
-void record(const EmbedOutput& out) {
+void record(const service::Usage& usage) {
   RequestRecord& r = current_request();
-  r.inputs += out.rows;
-  r.tokens += out.tokens;
-  r.cache_hits += out.cache_hits;
-  r.queue_ms += out.timing.queue_ms;
-  r.inference_ms += out.timing.inference_ms;
+  r.inputs += usage.inputs;
+  r.tokens += usage.tokens;
+  r.cache_hits += usage.cache_hits;
+  r.queue_ms += usage.timing.queue_ms;
+  r.inference_ms += usage.timing.inference_ms;
 }
 
-void send_arrow(httplib::Response& res, const EmbedOutput& out) {
-  const std::string usage = "{\"prompt_tokens\":" + std::to_string(out.tokens) + "}";
+void send_arrow(httplib::Response& res, const service::Embeddings& out) {
+  const std::string usage = "{\"prompt_tokens\":" + std::to_string(out.usage.tokens) + "}";
   res.set_content(embeddings_to_arrow_stream(out.values.data(), out.rows, out.dimension, usage), kArrowStreamMime);
-  res.set_header("X-Total-Tokens", std::to_string(out.tokens));
+  res.set_header("X-Total-Tokens", std::to_string(out.usage.tokens));
 }
 
 // Standard base64 of the floats' little-endian bytes, as OpenAI's encoding_format=base64.
@@ -73,12 +84,13 @@ std::vector<uint32_t> char_index(const std::string& text) {
   return index;
 }
 
-void handle_embed(const ServerState& state, const httplib::Request& req, const std::string& body_in,
-                  httplib::Response& res) {
-  const EmbeddingService& service = state.require_service();
-  const EmbedRequest r = parse_tei_embed(body_in, state.limits);
-  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, list_field("inputs", r.single));
-  record(out);
+using Req = const httplib::Request&;
+using Res = httplib::Response&;
+
+void handle_embed(ServerState& state, Req req, const std::string& body_in, Res res) {
+  const EmbedBody b = parse_tei_embed(body_in);
+  const service::Embeddings out = state.require_ready().embed(b.request);
+  record(out.usage);
   if (wants_arrow(req)) return send_arrow(res, out);
   std::string body;
   body.reserve(out.rows * (out.dimension * 12 + 4) + 2);
@@ -91,12 +103,10 @@ void handle_embed(const ServerState& state, const httplib::Request& req, const s
   res.set_content(std::move(body), kJson);
 }
 
-void handle_openai_embeddings(const ServerState& state, const httplib::Request& req, const std::string& body_in,
-                              httplib::Response& res) {
-  const EmbeddingService& service = state.require_service();
-  const EmbedRequest r = parse_openai_embeddings(body_in, state.limits);
-  const EmbedOutput out = service.embed(r.inputs, r.truncate, r.normalize, r.dimensions, list_field("input", r.single));
-  record(out);
+void handle_openai_embeddings(ServerState& state, Req req, const std::string& body_in, Res res) {
+  const EmbedBody b = parse_openai_embeddings(body_in);
+  const service::Embeddings out = state.require_ready().embed(b.request);
+  record(out.usage);
   if (wants_arrow(req)) return send_arrow(res, out);
   std::string body;
   body.reserve(out.rows * (out.dimension * 12 + 64) + 256);
@@ -105,7 +115,7 @@ void handle_openai_embeddings(const ServerState& state, const httplib::Request& 
     if (i) body += ',';
     body += "{\"object\":\"embedding\",\"index\":" + std::to_string(i) + ",\"embedding\":";
     const float* row = out.values.data() + i * out.dimension;
-    if (r.base64) {
+    if (b.base64) {
       append_base64_floats(body, row, out.dimension);
     } else {
       append_json_floats(body, row, out.dimension);
@@ -113,143 +123,238 @@ void handle_openai_embeddings(const ServerState& state, const httplib::Request& 
     body += '}';
   }
   body += "],\"model\":";
-  append_json_string(body, r.model.empty() ? state.model_id : r.model);
-  body += ",\"usage\":{\"prompt_tokens\":" + std::to_string(out.tokens) +
-          ",\"total_tokens\":" + std::to_string(out.tokens) + "}}";
+  // The name asked for (a single-model server takes any), else the model's.
+  append_json_string(body, b.request.model.empty() ? out.model : b.request.model);
+  body += ",\"usage\":{\"prompt_tokens\":" + std::to_string(out.usage.tokens) +
+          ",\"total_tokens\":" + std::to_string(out.usage.tokens) + "}}";
   res.set_content(std::move(body), kJson);
 }
 
-void handle_similarity(const ServerState& state, const httplib::Request& req, const std::string& body_in,
-                       httplib::Response& res) {
-  const EmbeddingService& service = state.require_service();
-  const SimilarityRequest r = parse_similarity(body_in, state.limits);
-  std::vector<std::string> texts;
-  FieldNamer field_of;  // where each flattened text came from in the request
-  if (r.source) {
-    texts.push_back(*r.source);
-    texts.insert(texts.end(), r.sentences.begin(), r.sentences.end());
-    field_of = [](size_t i) {
-      return i == 0 ? std::string("inputs.source_sentence") : "inputs.sentences[" + std::to_string(i - 1) + "]";
-    };
-  } else {
-    for (const auto& [a, b] : r.pairs) {
-      texts.push_back(a);
-      texts.push_back(b);
-    }
-    field_of = [](size_t i) { return "pairs[" + std::to_string(i / 2) + "][" + std::to_string(i % 2) + "]"; };
-  }
-  // Normalised vectors: cosine similarity is their dot product.
-  const EmbedOutput out = service.embed(texts, r.truncate, true, std::nullopt, field_of);
-  record(out);
-  auto dot = [&](size_t a, size_t b) {
-    const float* x = out.values.data() + a * out.dimension;
-    const float* y = out.values.data() + b * out.dimension;
-    double s = 0;
-    for (size_t i = 0; i < out.dimension; ++i) s += static_cast<double>(x[i]) * y[i];
-    return static_cast<float>(s);
-  };
-  std::vector<float> scores;
-  if (r.source) {
-    for (size_t i = 1; i < texts.size(); ++i) scores.push_back(dot(0, i));
-  } else {
-    for (size_t i = 0; i < r.pairs.size(); ++i) scores.push_back(dot(2 * i, 2 * i + 1));
-  }
+void handle_similarity(ServerState& state, Req, const std::string& body_in, Res res) {
+  const service::Similarity out = state.require_ready().similarity(parse_similarity(body_in));
+  record(out.usage);
   std::string body;
-  append_json_floats(body, scores.data(), scores.size());
+  append_json_floats(body, out.scores.data(), out.scores.size());
   res.set_content(std::move(body), kJson);
 }
 
-void handle_tokenize(const ServerState& state, const httplib::Request& req, const std::string& body_in,
-                     httplib::Response& res) {
-  const EmbeddingService& service = state.require_service();
-  const TokenizeRequest r = parse_tokenize(body_in, state.limits);
-  const std::vector<Encoding> encodings = service.tokenize(r.inputs, r.truncate);
-  const Tokenizer& tokenizer = service.embedder().tokenizer();
+void handle_tokenize(ServerState& state, Req, const std::string& body_in, Res res) {
+  const TokenizeBody b = parse_tokenize(body_in);
+  const service::Tokenized out = state.require_ready().tokenize(b.request);
   std::string body = "[";
   size_t tokens = 0;
-  for (size_t t = 0; t < encodings.size(); ++t) {
-    const Encoding& e = encodings[t];
-    const std::vector<uint32_t> chars = char_index(r.inputs[t]);
+  for (size_t t = 0; t < out.texts.size(); ++t) {
+    const std::vector<uint32_t> chars = char_index(b.request.texts[t]);
     if (t) body += ',';
     body += '[';
     bool first = true;
-    for (size_t k = 0; k < e.size(); ++k) {
-      // Post-processor tokens ([CLS], [SEP]) are the only ones with an empty span.
-      const bool special = e.offsets[k].first == e.offsets[k].second;
-      if (special && !r.add_special_tokens) continue;
+    for (const service::Token& token : out.texts[t]) {
+      if (token.special && !b.add_special_tokens) continue;
       if (!first) body += ',';
       first = false;
-      body += "{\"id\":" + std::to_string(e.ids[k]) + ",\"text\":";
-      append_json_string(body, tokenizer.id_to_token(e.ids[k]));
-      body += special ? ",\"special\":true,\"start\":null,\"stop\":null}"
-                      : ",\"special\":false,\"start\":" + std::to_string(chars[e.offsets[k].first]) +
-                            ",\"stop\":" + std::to_string(chars[e.offsets[k].second]) + "}";
+      body += "{\"id\":" + std::to_string(token.id) + ",\"text\":";
+      append_json_string(body, token.text);
+      body += token.special ? ",\"special\":true,\"start\":null,\"stop\":null}"
+                            : ",\"special\":false,\"start\":" + std::to_string(chars[token.start]) +
+                                  ",\"stop\":" + std::to_string(chars[token.stop]) + "}";
       ++tokens;
     }
     body += ']';
   }
   body += ']';
-  current_request().inputs = encodings.size();
+  current_request().inputs = out.texts.size();
   current_request().tokens = tokens;
   res.set_content(std::move(body), kJson);
 }
 
-void handle_info(const ServerState& state, httplib::Response& res) {
-  const EmbeddingService& service = state.require_service();
-  const ModelConfig& c = service.config();
+nlohmann::ordered_json limits_json(const service::ModelLimits& l) {
+  return {{"max_batch_tokens", l.max_batch_tokens},
+          {"max_batch_wait_ms", l.max_batch_wait_ms},
+          {"max_queue_inputs", l.max_queue_inputs},
+          {"auto_truncate", l.auto_truncate}};
+}
+
+// What a model is: the fields /info gives at its top level (for the default
+// model) and in each entry of "models".
+nlohmann::ordered_json model_facts(const service::ModelInfo& m) {
+  const ModelConfig& c = m.config;
+  return {{"architecture", c.architecture},
+          {"dimensions", c.hidden_size},
+          {"max_seq_length", c.max_seq_length},
+          {"pooling", std::string(pooling_name(c.pooling))},
+          {"normalize", c.normalize},
+          {"dtype", std::string(dtype_name(c.dtype))},
+          {"precision", std::string(precision_name(m.precision))},
+          {"load_ms", m.load_ms},
+          {"memory_bytes", m.memory_bytes},
+          {"loaded_at", m.loaded_at}};
+}
+
+nlohmann::ordered_json model_json(const service::ModelInfo& m) {
+  nlohmann::ordered_json j = {{"name", m.name}, {"path", m.path}, {"default", m.is_default}};
+  j.update(model_facts(m));
+  j["limits"] = limits_json(m.limits);
+  return j;
+}
+
+void handle_info(ServerState& state, Req, Res res) {
+  const service::EmbeddingService& service = state.require_ready();
+  const std::vector<service::ModelInfo> models = service.models();
+  const auto def = std::find_if(models.begin(), models.end(), [](const auto& m) { return m.is_default; });
+  if (def == models.end()) throw ServiceError(ErrorKind::Unavailable, "no model is loaded", {}, 1);
   const ServerOptions& o = state.options;
-  nlohmann::ordered_json info = {
-      {"model_id", state.model_id},
-      {"model_path", o.model_path},
-      {"version", ARROWEMBED_VERSION},
-      {"architecture", c.architecture},
-      {"dimensions", c.hidden_size},
-      {"max_seq_length", c.max_seq_length},
-      {"pooling", std::string(pooling_name(c.pooling))},
-      {"normalize", c.normalize},
-      {"dtype", std::string(dtype_name(c.dtype))},
-      {"load_ms", state.load_ms},
-      {"engine_threads", service.embedder().num_threads()},
-      {"precision", std::string(precision_name(o.precision))},
-      {"limits",
-       {{"max_inputs_per_request", o.max_inputs_per_request},
-        {"max_payload_bytes", o.max_payload_bytes},
-        {"max_batch_tokens", o.max_batch_tokens},
-        {"max_batch_wait_ms", o.max_batch_wait_ms},
-        {"max_queue_inputs", o.max_queue_inputs},
-        {"auto_truncate", o.auto_truncate}}},
-      {"cache", {{"capacity", service.cache_capacity()}, {"entries", service.cache_entries()}}},
-      {"auth", !o.api_key.empty()},
-  };
+  nlohmann::ordered_json limits = limits_json(def->limits);
+  limits["max_inputs_per_request"] = o.max_inputs_per_request;
+  limits["max_payload_bytes"] = o.max_payload_bytes;
+  // The top level describes the default model, as for a one-model server.
+  nlohmann::ordered_json info = {{"model_id", def->name}, {"model_path", def->path}, {"version", ARROWEMBED_VERSION}};
+  info.update(model_facts(*def));
+  info["engine_threads"] = service.engine_threads();
+  info["limits"] = limits;
+  info["cache"] = {{"capacity", service.cache_capacity()}, {"entries", service.cache_entries()}};
+  info["auth"] = !o.api_key.empty();
+  info["admin"] = !o.admin_key.empty();
+  info["models"] = nlohmann::ordered_json::array();
+  for (const auto& m : models) info["models"].push_back(model_json(m));
   res.set_content(info.dump(), kJson);
+}
+
+// GET /v1/models, in OpenAI's list format.
+void handle_list_models(ServerState& state, Req, Res res) {
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const auto& m : state.require_ready().models()) {
+    data.push_back({{"id", m.name}, {"object", "model"}, {"created", m.loaded_at}, {"owned_by", "arrowembed"}});
+  }
+  res.set_content(nlohmann::ordered_json({{"object", "list"}, {"data", data}}).dump(), kJson);
+}
+
+void require_admin(const ServerState& state, Req req) {
+  if (state.options.admin_key.empty()) {
+    throw ApiError(403, "the admin routes are disabled: start the server with --admin-key");
+  }
+  if (!bearer_key_matches(req, state.options.admin_key)) {
+    throw ApiError(401, "a valid admin key is required: send 'Authorization: Bearer <admin key>'");
+  }
+}
+
+// PUT /admin/models/{name} {"path": ...}: load beside the served models, then swap in.
+void handle_load_model(ServerState& state, Req req, const std::string& body_in, Res res) {
+  require_admin(state, req);
+  const std::string name = req.matches[1];
+  const service::ModelSpec spec = service::read_model_entry(body_in, name, state.options.limits);
+  state.require_ready();
+  const service::LoadResult r = state.service->load(spec);
+  nlohmann::ordered_json body = model_json(r.model);
+  body["replaced"] = r.replaced;
+  state.logger.event("info", r.replaced ? "model replaced" : "model loaded",
+                     json_fields({{"model", r.model.name}, {"path", r.model.path}, {"load_ms", r.model.load_ms}}));
+  res.set_content(body.dump(), kJson);
+}
+
+// DELETE /admin/models/{name}
+void handle_unload_model(ServerState& state, Req req, const std::string&, Res res) {
+  require_admin(state, req);
+  const std::string name = req.matches[1];
+  state.require_ready();
+  state.service->unload(name);
+  state.logger.event("info", "model unloaded", json_fields({{"model", name}}));
+  res.set_content(nlohmann::ordered_json({{"name", name}, {"unloaded", true}}).dump(), kJson);
+}
+
+void handle_health(ServerState& state, Req, Res res) {
+  if (state.ready.load()) {
+    res.set_content("{\"status\":\"ok\"}", kJson);
+  } else {
+    res.status = 503;
+    res.set_header("Retry-After", "1");
+    res.set_content("{\"status\":\"loading\"}", kJson);
+  }
+}
+
+void handle_metrics(ServerState& state, Req, Res res) {
+  std::string out;
+  out.reserve(16384);
+  state.metrics.render(out);
+  if (state.service) {
+    state.service->models();  // refreshes the per-model memory gauges
+    state.service->metrics().render(out);
+  }
+  res.set_content(std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// A route: its method, its path (a regex for routes with a parameter, which
+// cpp-httplib matches whole) and its metrics label. Handlers without a body
+// take GET; the others read the body themselves.
+using Handler = void (*)(ServerState&, Req, Res);
+using BodyHandler = void (*)(ServerState&, Req, const std::string&, Res);
+struct Route {
+  const char* method;
+  const char* path;
+  const char* label;
+  Handler handler = nullptr;
+  BodyHandler body_handler = nullptr;
+};
+
+const Route kRoutes[] = {
+    {"GET", "/health", "/health", handle_health},
+    {"GET", "/info", "/info", handle_info},
+    {"GET", "/metrics", "/metrics", handle_metrics},
+    {"GET", "/openapi.json", "/openapi.json",
+     [](ServerState&, Req, Res res) { res.set_content(std::string(openapi_json()), kJson); }},
+    {"GET", "/docs", "/docs",
+     [](ServerState&, Req, Res res) { res.set_content(std::string(docs_html()), "text/html; charset=utf-8"); }},
+    {"GET", "/v1/models", "/v1/models", handle_list_models},
+    {"GET", "/models", "/models", handle_list_models},
+    {"POST", "/embed", "/embed", nullptr, handle_embed},
+    {"POST", "/v1/embeddings", "/v1/embeddings", nullptr, handle_openai_embeddings},
+    {"POST", "/embeddings", "/embeddings", nullptr, handle_openai_embeddings},
+    {"POST", "/similarity", "/similarity", nullptr, handle_similarity},
+    {"POST", "/tokenize", "/tokenize", nullptr, handle_tokenize},
+    {"PUT", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_load_model},
+    {"DELETE", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_unload_model},
+};
+
+bool path_matches(const Route& route, const std::string& path) {
+  if (std::string_view(route.path).find('(') == std::string_view::npos) return path == route.path;
+  static const std::regex admin(R"(/admin/models/([^/]+))");  // the one parameterised path
+  return std::regex_match(path, admin);
 }
 
 }  // namespace
 
-void register_routes(httplib::Server& http, ServerState& state) {
-  using Req = const httplib::Request&;
-  using Res = httplib::Response&;
-  http.Get("/health", [&state](Req, Res res) {
-    if (state.ready.load()) {
-      res.set_content("{\"status\":\"ok\"}", kJson);
-    } else {
-      res.status = 503;
-      res.set_header("Retry-After", "1");
-      res.set_content("{\"status\":\"loading\"}", kJson);
+std::string route_methods(const std::string& path) {
+  std::string methods;
+  for (const Route& r : kRoutes) {
+    if (path_matches(r, path) && methods.find(r.method) == std::string::npos) {
+      methods += (methods.empty() ? "" : ", ") + std::string(r.method);
     }
-  });
-  http.Get("/info", [&state](Req, Res res) { handle_info(state, res); });
-  http.Get("/metrics", [&state](Req, Res res) {
-    res.set_content(state.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  http.Get("/openapi.json", [](Req, Res res) { res.set_content(std::string(openapi_json()), kJson); });
-  http.Get("/docs", [](Req, Res res) { res.set_content(std::string(docs_html()), "text/html; charset=utf-8"); });
-  // POST bodies are read by the route itself: cpp-httplib would otherwise
-  // parse a body sent as application/x-www-form-urlencoded (curl -d's
-  // default) as a form, with its own 8 KiB limit. The payload limit applies.
-  using Handler = void (*)(const ServerState&, const httplib::Request&, const std::string&, httplib::Response&);
-  auto post = [&http, &state](const char* path, Handler handler) {
-    http.Post(path, [&state, handler](Req req, Res res, const httplib::ContentReader& reader) {
+  }
+  return methods;
+}
+
+std::string endpoint_label(const std::string& path) {
+  for (const Route& r : kRoutes) {
+    if (path_matches(r, path)) return r.label;
+  }
+  return "other";
+}
+
+bool is_openai_route(const std::string& path) {
+  return path == "/v1/embeddings" || path == "/embeddings" || path == "/v1/models" || path == "/models";
+}
+
+bool is_admin_route(const std::string& path) { return path.rfind("/admin/", 0) == 0; }
+
+void register_routes(httplib::Server& http, ServerState& state) {
+  for (const Route& route : kRoutes) {
+    if (route.handler) {
+      http.Get(route.path, [&state, handler = route.handler](Req req, Res res) { handler(state, req, res); });
+      continue;
+    }
+    // Bodies are read by the route itself: cpp-httplib would otherwise parse
+    // a body sent as application/x-www-form-urlencoded (curl -d's default)
+    // as a form, with its own 8 KiB limit. The payload limit applies.
+    auto with_body = [&state, handler = route.body_handler](Req req, Res res, const httplib::ContentReader& reader) {
       std::string body;
       const bool complete = reader([&body](const char* data, size_t n) {
         body.append(data, n);
@@ -260,17 +365,24 @@ void register_routes(httplib::Server& http, ServerState& state) {
         throw ApiError(400, "the request body could not be read");
       }
       handler(state, req, body, res);
-    });
-  };
-  post("/embed", handle_embed);
-  post("/v1/embeddings", handle_openai_embeddings);
-  post("/embeddings", handle_openai_embeddings);
-  post("/similarity", handle_similarity);
-  post("/tokenize", handle_tokenize);
+    };
+    const std::string method = route.method;
+    if (method == "POST") {
+      http.Post(route.path, with_body);
+    } else if (method == "PUT") {
+      http.Put(route.path, with_body);
+    } else {
+      http.Delete(route.path, with_body);
+    }
+  }
 }
 
-const EmbeddingService& ServerState::require_service() const {
-  if (!ready.load(std::memory_order_acquire)) throw ApiError(503, "the model is still loading");
+ServerState::ServerState(const ServerOptions& o) : options(o), logger(o.log_requests) {}
+
+const service::EmbeddingService& ServerState::require_ready() const {
+  if (!ready.load(std::memory_order_acquire)) {
+    throw ServiceError(ErrorKind::Unavailable, "the model is still loading", {}, 1);
+  }
   return *service;
 }
 

@@ -1,10 +1,10 @@
-#include "server/batcher.h"
+#include "service/batcher.h"
 
 #include <algorithm>
 
-#include "server/api_error.h"
+#include "arrowembed/service/service_error.h"
 
-namespace arrowembed::server {
+namespace arrowembed::service {
 
 namespace {
 
@@ -14,8 +14,12 @@ double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_c
 
 }  // namespace
 
-Batcher::Batcher(const Embedder& embedder, const BatcherOptions& options, ServiceMetrics& metrics)
-    : embedder_(embedder), options_(options), metrics_(metrics), dimension_(embedder.dimension()) {
+Batcher::Batcher(const Embedder& embedder, const ModelLimits& limits, ServiceMetrics& metrics, std::string model)
+    : embedder_(embedder),
+      options_(limits),
+      metrics_(metrics),
+      labels_{std::move(model)},
+      dimension_(embedder.dimension()) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -45,11 +49,12 @@ BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float>
   for (const Encoding& e : encodings) tokens += e.size();
 
   std::unique_lock lock(mutex_);
-  if (stopping_) throw ApiError(503, "the server is shutting down");
+  if (stopping_) throw ServiceError(ErrorKind::Unavailable, "the service is shutting down", {}, 1);
   // An empty queue takes any request, so no request is refused forever for its size.
   if (queued_inputs_ > 0 && queued_inputs_ + encodings.size() > options_.max_queue_inputs) {
-    throw ApiError(429, "the server is busy: " + std::to_string(queued_inputs_) +
-                            " inputs are waiting; retry shortly");
+    throw ServiceError(ErrorKind::Overloaded,
+                       "the server is busy: " + std::to_string(queued_inputs_) + " inputs are waiting; retry shortly",
+                       {}, 1);
   }
   // The engine idle, nobody waiting and no regrouping after a shared batch:
   // run this request on the caller's thread, saving two thread hand-offs (a
@@ -69,7 +74,7 @@ BatchTiming Batcher::embed(std::span<const Encoding> encodings, std::span<float>
   queue_.push_back(&job);
   queued_inputs_ += encodings.size();
   queued_tokens_ += tokens;
-  metrics_.queue_size.set(static_cast<double>(queued_inputs_));
+  metrics_.queue_size.set(labels_, static_cast<double>(queued_inputs_));
   work_cv_.notify_one();
   job.cv.wait(lock, [&] { return job.done == encodings.size(); });
   if (job.error) std::rethrow_exception(job.error);
@@ -87,9 +92,9 @@ Batcher::EngineRun Batcher::run_engine(std::span<const Encoding> encodings, std:
     run.error = std::current_exception();
   }
   run.end = Clock::now();
-  metrics_.batch_size.observe({}, static_cast<double>(encodings.size()));
-  metrics_.batch_tokens.observe({}, static_cast<double>(tokens));
-  metrics_.inference_duration.observe({}, std::chrono::duration<double>(run.end - run.start).count());
+  metrics_.batch_size.observe(labels_, static_cast<double>(encodings.size()));
+  metrics_.batch_tokens.observe(labels_, static_cast<double>(tokens));
+  metrics_.inference_duration.observe(labels_, std::chrono::duration<double>(run.end - run.start).count());
   return run;
 }
 
@@ -131,8 +136,8 @@ void Batcher::run() {
       });
     }
     regroup_target_ = 0;
-    if (options_.max_wait_ms > 0 && !stopping_) {
-      const auto deadline = Clock::now() + std::chrono::duration<double, std::milli>(options_.max_wait_ms);
+    if (options_.max_batch_wait_ms > 0 && !stopping_) {
+      const auto deadline = Clock::now() + std::chrono::duration<double, std::milli>(options_.max_batch_wait_ms);
       work_cv_.wait_until(lock, deadline,
                           [&] { return stopping_ || queued_tokens_ >= options_.max_batch_tokens; });
     }
@@ -140,7 +145,7 @@ void Batcher::run() {
     busy_ = true;
     queued_inputs_ -= pieces.size();
     queued_tokens_ -= tokens;
-    metrics_.queue_size.set(static_cast<double>(queued_inputs_));
+    metrics_.queue_size.set(labels_, static_cast<double>(queued_inputs_));
     lock.unlock();
 
     batch.clear();
@@ -171,4 +176,4 @@ void Batcher::run() {
   }
 }
 
-}  // namespace arrowembed::server
+}  // namespace arrowembed::service

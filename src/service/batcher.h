@@ -8,7 +8,7 @@
 // waiting max_wait for more. A request that finds the engine idle and the
 // queue empty runs on its own thread, without the hand-offs. The queue is
 // bounded in inputs: a request that does not fit gets ApiError 429 rather
-// than growing memory without limit.
+// than growing memory without limit (ServiceError Overloaded).
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -17,34 +17,28 @@
 #include <span>
 #include <thread>
 
+#include <string>
+
 #include "arrowembed/engine/embedder.h"
-#include "server/service_metrics.h"
+#include "arrowembed/service/embedding_service.h"
+#include "arrowembed/service/model_spec.h"
+#include "service/service_metrics.h"
 
-namespace arrowembed::server {
-
-struct BatcherOptions {
-  size_t max_batch_tokens = 16384;
-  double max_wait_ms = 0;
-  size_t max_queue_inputs = 16384;
-};
-
-// Where one request's time went, for its log line.
-struct BatchTiming {
-  double queue_ms = 0;      // enqueued -> its first input entered a batch
-  double inference_ms = 0;  // first input entered a batch -> last input done
-};
+namespace arrowembed::service {
 
 class Batcher {
  public:
-  Batcher(const Embedder& embedder, const BatcherOptions& options, ServiceMetrics& metrics);
+  // Uses limits' max_batch_tokens, max_batch_wait_ms and max_queue_inputs;
+  // records its metrics under model="<model>".
+  Batcher(const Embedder& embedder, const ModelLimits& limits, ServiceMetrics& metrics, std::string model = {});
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
   // Writes the pooled, un-normalised embedding of each encoding to `out`
   // (encodings.size() x dimension floats). Blocks until done. Throws
-  // ApiError 429 when the queue is full, 503 once stop() began, and the
-  // engine's Error if its batch failed.
+  // ServiceError Overloaded when the queue is full, Unavailable once stop()
+  // began, and the engine's Error if its batch failed.
   BatchTiming embed(std::span<const Encoding> encodings, std::span<float> out);
 
   // Finishes every queued request, then ends the worker. Idempotent.
@@ -80,8 +74,9 @@ class Batcher {
   size_t take_batch(std::vector<Piece>& pieces);
 
   const Embedder& embedder_;
-  const BatcherOptions options_;
+  const ModelLimits options_;
   ServiceMetrics& metrics_;
+  const prometheus::LabelValues labels_;
   const size_t dimension_;
 
   mutable std::mutex mutex_;
@@ -96,4 +91,4 @@ class Batcher {
   std::thread worker_;
 };
 
-}  // namespace arrowembed::server
+}  // namespace arrowembed::service

@@ -1,23 +1,24 @@
-#include "server/embedding_cache.h"
+#include "service/embedding_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
-namespace arrowembed::server {
+namespace arrowembed::service {
 
-EmbeddingCache::EmbeddingCache(size_t capacity, size_t dimension) : capacity_(capacity), dimension_(dimension) {}
+EmbeddingCache::EmbeddingCache(size_t capacity) : capacity_(capacity) {}
 
-std::string EmbeddingCache::make_key(std::string_view text, bool truncate) {
-  // One byte of options ahead of the text: no separator can collide with text.
-  std::string key;
-  key.reserve(text.size() + 1);
-  key += truncate ? 'T' : 'F';
-  key += text;
+std::string EmbeddingCache::make_key(uint64_t model_id, std::string_view text, bool truncate) {
+  // Fixed-size fields ahead of the text: no separator can collide with text.
+  std::string key(sizeof model_id + 1 + text.size(), '\0');
+  std::memcpy(key.data(), &model_id, sizeof model_id);
+  key[sizeof model_id] = truncate ? 'T' : 'F';
+  std::memcpy(key.data() + sizeof model_id + 1, text.data(), text.size());
   return key;
 }
 
-bool EmbeddingCache::lookup(std::string_view text, bool truncate, float* out, size_t* tokens) {
+bool EmbeddingCache::lookup(Model model, std::string_view text, bool truncate, float* out, size_t* tokens) {
   if (capacity_ == 0) return false;
-  const std::string key = make_key(text, truncate);
+  const std::string key = make_key(model.id, text, truncate);
   std::lock_guard lock(mutex_);
   const auto it = index_.find(key);
   if (it == index_.end()) return false;
@@ -27,22 +28,35 @@ bool EmbeddingCache::lookup(std::string_view text, bool truncate, float* out, si
   return true;
 }
 
-void EmbeddingCache::insert(std::string_view text, bool truncate, const float* vector, size_t tokens) {
+void EmbeddingCache::erase(std::list<Entry>::iterator it) {
+  key_bytes_ -= it->key.size();
+  vector_bytes_ -= it->vector.size() * sizeof(float);
+  index_.erase(it->key);
+  entries_.erase(it);
+}
+
+void EmbeddingCache::insert(Model model, std::string_view text, bool truncate, const float* vector, size_t tokens) {
   if (capacity_ == 0) return;
-  std::string key = make_key(text, truncate);
+  std::string key = make_key(model.id, text, truncate);
   std::lock_guard lock(mutex_);
   if (const auto it = index_.find(key); it != index_.end()) {
     entries_.splice(entries_.begin(), entries_, it->second);
     return;
   }
-  if (entries_.size() == capacity_) {
-    key_bytes_ -= entries_.back().key.size();
-    index_.erase(entries_.back().key);
-    entries_.pop_back();
-  }
+  if (entries_.size() == capacity_) erase(std::prev(entries_.end()));
   key_bytes_ += key.size();
-  entries_.push_front(Entry{std::move(key), std::vector<float>(vector, vector + dimension_), tokens});
+  vector_bytes_ += model.dimension * sizeof(float);
+  entries_.push_front(Entry{std::move(key), model.id, std::vector<float>(vector, vector + model.dimension), tokens});
   index_.emplace(entries_.front().key, entries_.begin());
+}
+
+void EmbeddingCache::erase_model(uint64_t model_id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const auto next = std::next(it);
+    if (it->model_id == model_id) erase(it);
+    it = next;
+  }
 }
 
 size_t EmbeddingCache::size() const {
@@ -52,7 +66,7 @@ size_t EmbeddingCache::size() const {
 
 size_t EmbeddingCache::bytes() const {
   std::lock_guard lock(mutex_);
-  return key_bytes_ + entries_.size() * (sizeof(Entry) + dimension_ * sizeof(float) + 64);
+  return key_bytes_ + vector_bytes_ + entries_.size() * (sizeof(Entry) + 64);
 }
 
-}  // namespace arrowembed::server
+}  // namespace arrowembed::service

@@ -1,9 +1,9 @@
-#include "server/prometheus.h"
+#include "service/prometheus.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace arrowembed::server::prometheus {
+namespace arrowembed::prometheus {
 
 namespace {
 
@@ -46,22 +46,32 @@ void append_labels(std::string& out, const std::vector<std::string>& names, cons
 
 }  // namespace
 
-CounterFamily::CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
+ValueFamily::ValueFamily(std::string name, std::string help, std::vector<std::string> labels, const char* type)
+    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)), type_(type) {}
 
 void CounterFamily::add(const LabelValues& values, double amount) {
   std::lock_guard lock(mutex_);
   values_[values] += amount;
 }
 
-double CounterFamily::value(const LabelValues& values) const {
+void GaugeFamily::set(const LabelValues& values, double value) {
+  std::lock_guard lock(mutex_);
+  values_[values] = value;
+}
+
+void GaugeFamily::remove(const LabelValues& values) {
+  std::lock_guard lock(mutex_);
+  values_.erase(values);
+}
+
+double ValueFamily::value(const LabelValues& values) const {
   std::lock_guard lock(mutex_);
   const auto it = values_.find(values);
   return it == values_.end() ? 0 : it->second;
 }
 
-void CounterFamily::render(std::string& out) const {
-  append_header(out, name_, help_, "counter");
+void ValueFamily::render(std::string& out) const {
+  append_header(out, name_, help_, type_);
   std::lock_guard lock(mutex_);
   if (values_.empty() && labels_.empty()) out += name_ + " 0\n";
   for (const auto& [labels, v] : values_) {
@@ -103,6 +113,11 @@ uint64_t HistogramFamily::count(const LabelValues& values) const {
   return it == series_.end() ? 0 : it->second.count;
 }
 
+void HistogramFamily::remove(const LabelValues& values) {
+  std::lock_guard lock(mutex_);
+  series_.erase(values);
+}
+
 void HistogramFamily::render(std::string& out) const {
   append_header(out, name_, help_, "histogram");
   std::lock_guard lock(mutex_);
@@ -130,4 +145,4 @@ void HistogramFamily::render(std::string& out) const {
   }
 }
 
-}  // namespace arrowembed::server::prometheus
+}  // namespace arrowembed::prometheus

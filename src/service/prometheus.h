@@ -10,23 +10,39 @@
 #include <string>
 #include <vector>
 
-namespace arrowembed::server::prometheus {
+namespace arrowembed::prometheus {
 
 // Label values joined in order of the family's label names.
 using LabelValues = std::vector<std::string>;
 
-class CounterFamily {
+// One value per label set: what counters and labelled gauges share.
+class ValueFamily {
  public:
-  CounterFamily(std::string name, std::string help, std::vector<std::string> labels);
-  void add(const LabelValues& values, double amount = 1);
   double value(const LabelValues& values) const;
   void render(std::string& out) const;
 
- private:
+ protected:
+  ValueFamily(std::string name, std::string help, std::vector<std::string> labels, const char* type);
   std::string name_, help_;
   std::vector<std::string> labels_;
+  const char* type_;
   mutable std::mutex mutex_;
   std::map<LabelValues, double> values_;
+};
+
+class CounterFamily : public ValueFamily {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : ValueFamily(std::move(name), std::move(help), std::move(labels), "counter") {}
+  void add(const LabelValues& values, double amount = 1);
+};
+
+class GaugeFamily : public ValueFamily {
+ public:
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : ValueFamily(std::move(name), std::move(help), std::move(labels), "gauge") {}
+  void set(const LabelValues& values, double value);
+  void remove(const LabelValues& values);  // the series disappears (an unloaded model's)
 };
 
 class Gauge {
@@ -48,6 +64,7 @@ class HistogramFamily {
   void observe(const LabelValues& values, double sample);
   uint64_t count(const LabelValues& values) const;
   void render(std::string& out) const;
+  void remove(const LabelValues& values);
 
  private:
   struct Series {
@@ -62,4 +79,4 @@ class HistogramFamily {
   std::map<LabelValues, Series> series_;
 };
 
-}  // namespace arrowembed::server::prometheus
+}  // namespace arrowembed::prometheus

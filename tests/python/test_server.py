@@ -37,9 +37,9 @@ REFERENCE = REPO / "tests" / "fixtures" / "minilm-reference.parquet"
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 DIM, MAX_SEQ = 384, 256
 MIN_COS, MAX_DIFF = 0.99999, 1e-4
-# Every path the server routes (src/server/http_server.cc kRoutes / routes.cc).
-SERVED_PATHS = {"/health", "/info", "/metrics", "/openapi.json", "/docs",
-                "/embed", "/similarity", "/tokenize", "/v1/embeddings", "/embeddings"}
+# Every path the server routes (the route table in src/server/routes.cc).
+SERVED_PATHS = {"/health", "/info", "/metrics", "/openapi.json", "/docs", "/v1/models", "/models",
+                "/embed", "/similarity", "/tokenize", "/v1/embeddings", "/embeddings", "/admin/models/{name}"}
 
 
 # --------------------------------------------------------------------------
@@ -428,6 +428,8 @@ def test_metrics_move_with_requests(server):
                  "embedding_batch_tokens_bucket"]:
         assert name in names, name
     assert metric(before, "embedding_memory_usage_bytes") > 50e6  # the model is mapped and touched
+    model = server.get("/info").json()["model_id"]  # per-model series carry its name
+    assert metric(before, "embedding_model_memory_bytes", model=model) > 40e6  # f32 weights at least
     text = f"a text no other test sends {time.time_ns()}"
     server.post_ok("/embed", {"inputs": [text]})  # computed: one batch
     server.post_ok("/embed", {"inputs": [text]})  # from the cache
@@ -450,15 +452,15 @@ def test_metrics_move_with_requests(server):
     assert d("embedding_request_total", endpoint="other", status="404") == 1
     assert d("embedding_request_duration_seconds_count", endpoint="/embed") == 3
     assert d("embedding_request_duration_seconds_sum", endpoint="/embed") > 0
-    assert d("embedding_cache_hits_total") == 1
-    assert d("embedding_batch_size_count") == 1 and d("embedding_batch_size_sum") == 1
-    assert d("embedding_batch_tokens_count") == 1 and d("embedding_batch_tokens_sum") >= 3
-    assert metric(after, "embedding_queue_size") == 0
+    assert d("embedding_cache_hits_total", model=model) == 1
+    assert d("embedding_batch_size_count", model=model) == 1 and d("embedding_batch_size_sum", model=model) == 1
+    assert d("embedding_batch_tokens_count", model=model) == 1 and d("embedding_batch_tokens_sum", model=model) >= 3
+    assert metric(after, "embedding_queue_size", model=model) == 0
     # Histogram buckets are cumulative and end at +Inf == count.
     buckets = sorted((float(dict(labels)["le"]), v) for (name, labels), v in after.items()
                      if name == "embedding_batch_size_bucket")
     assert [v for _, v in buckets] == sorted(v for _, v in buckets)
-    assert buckets[-1] == (math.inf, metric(after, "embedding_batch_size_count"))
+    assert buckets[-1] == (math.inf, metric(after, "embedding_batch_size_count", model=model))
     r = server.get("/metrics")
     assert r.header("content-type").startswith("text/plain")
 
@@ -873,13 +875,14 @@ def test_concurrent_clients_get_their_own_results(start_server, f32_model, ref):
             conn.close()
     run_threads(clients, client)
     m = s.metrics()
+    model = s.get("/info").json()["model_id"]
     inputs = clients * (rounds // 3) * 5
-    assert metric(m, "embedding_inputs_total") == inputs
-    assert metric(m, "embedding_batch_size_sum") == inputs
+    assert metric(m, "embedding_inputs_total", model=model) == inputs
+    assert metric(m, "embedding_batch_size_sum", model=model) == inputs
     # Batches of more than one input happened: fewer batches than requests,
     # and not every batch in the le="1" bucket.
-    batches = metric(m, "embedding_batch_size_count")
-    assert metric(m, "embedding_batch_size_bucket", le="1") < batches < clients * rounds
+    batches = metric(m, "embedding_batch_size_count", model=model)
+    assert metric(m, "embedding_batch_size_bucket", model=model, le="1") < batches < clients * rounds
     print(f"{clients * rounds} requests, {inputs} inputs in {batches:.0f} batches")
 
 
@@ -893,11 +896,12 @@ def test_large_request_is_split_into_batches(start_server, f32_model, ref):
     tokens = sum(ref.tokens(t) for t in texts)
     assert body["usage"]["prompt_tokens"] == tokens
     m = s.metrics()
-    batches = metric(m, "embedding_batch_tokens_count")
+    model = s.get("/info").json()["model_id"]
+    batches = metric(m, "embedding_batch_tokens_count", model=model)
     assert batches >= math.ceil(tokens / 256)
-    assert metric(m, "embedding_batch_tokens_bucket", le="256") == batches  # none over the budget
-    assert metric(m, "embedding_batch_tokens_sum") == tokens
-    assert metric(m, "embedding_batch_size_sum") == 1000
+    assert metric(m, "embedding_batch_tokens_bucket", model=model, le="256") == batches  # none over the budget
+    assert metric(m, "embedding_batch_tokens_sum", model=model) == tokens
+    assert metric(m, "embedding_batch_size_sum", model=model) == 1000
     line = s.request_log("big")
     assert line["inputs"] == 1000 and line["tokens"] == tokens and line["status"] == 200
 
@@ -962,7 +966,8 @@ def test_sigterm_drains_requests_in_flight(start_server, f32_model, ref):
     t = threading.Thread(target=slow_request)
     t.start()
     try:
-        wait_until(lambda: metric(s.metrics(), "embedding_batch_size_count") >= 1, timeout=60,
+        model = s.get("/info").json()["model_id"]
+        wait_until(lambda: metric(s.metrics(), "embedding_batch_size_count", model=model) >= 1, timeout=60,
                    what="the first batch of the slow request")
         assert t.is_alive(), "the slow request finished before SIGTERM; make it slower"
         s.proc.send_signal(signal.SIGTERM)

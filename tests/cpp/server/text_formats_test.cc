@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/arrow_stream.h"
-#include "server/embedding_service.h"
+#include "arrowembed/service/embedding_service.h"
 #include "server/json_text.h"
 
 namespace arrowembed::server {
@@ -58,17 +58,17 @@ TEST(ArrowStream, EmbeddingsReadBackAsFixedSizeList) {
 
 TEST(FinishRows, KeepsPrefixAndNormalises) {
   std::vector<float> v = {3, 4, 12, 0, 0, 2, 1, 1};  // 2 rows x 4
-  finish_rows(v, 2, 4, 2, true);
+  service::finish_rows(v, 2, 4, 2, true);
   ASSERT_EQ(v.size(), 4u);
   EXPECT_FLOAT_EQ(v[0], 0.6f);
   EXPECT_FLOAT_EQ(v[1], 0.8f);
   EXPECT_FLOAT_EQ(v[2], 0.0f);
   EXPECT_FLOAT_EQ(v[3], 1.0f);
   std::vector<float> raw = {3, 4, 5, 6};
-  finish_rows(raw, 1, 4, 4, false);
+  service::finish_rows(raw, 1, 4, 4, false);
   EXPECT_EQ(raw, (std::vector<float>{3, 4, 5, 6}));
   std::vector<float> zero = {0, 0};
-  finish_rows(zero, 1, 2, 2, true);  // the zero vector stays zero, never NaN
+  service::finish_rows(zero, 1, 2, 2, true);  // the zero vector stays zero, never NaN
   EXPECT_EQ(zero, (std::vector<float>{0, 0}));
 }
 

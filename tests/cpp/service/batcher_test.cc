@@ -1,20 +1,20 @@
-// The dynamic batcher and the service in front of it, on a tiny random
-// BERT: results equal the engine's own, requests share and split batches,
-// the bounded queue refuses with 429, stop() drains.
-#include "server/batcher.h"
+// The dynamic batcher on a tiny random BERT: results equal the engine's
+// own, requests share and split batches, the bounded queue refuses as
+// Overloaded, stop() drains.
+#include "service/batcher.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <cmath>
 #include <thread>
 #include <vector>
 
 #include "common/test_util.h"
-#include "server/api_error.h"
-#include "server/embedding_service.h"
+#include "arrowembed/service/service_error.h"
 
-namespace arrowembed::server {
+namespace arrowembed::service {
 namespace {
 
 const Embedder& tiny() {
@@ -52,7 +52,7 @@ void expect_near(const std::vector<float>& got, const std::vector<float>& want) 
 
 TEST(Batcher, ConcurrentRequestsGetTheirOwnRows) {
   ServiceMetrics metrics;
-  Batcher batcher(tiny(), {.max_batch_tokens = 4096}, metrics);
+  Batcher batcher(tiny(), {.max_batch_tokens = 4096}, metrics, "m");
   constexpr size_t kThreads = 8, kRounds = 20;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -78,7 +78,7 @@ TEST(Batcher, ConcurrentRequestsGetTheirOwnRows) {
   size_t inputs = 0;
   for (size_t t = 0; t < kThreads; ++t) inputs += (1 + t % 3) * kRounds;
   // Every input went through exactly one batch; concurrent requests shared some.
-  const uint64_t batches = metrics.batch_size.count({});
+  const uint64_t batches = metrics.batch_size.count({"m"});
   EXPECT_GE(batches, 1u);
   EXPECT_LE(batches, inputs);
   EXPECT_EQ(batcher.queued_inputs(), 0u);
@@ -86,14 +86,14 @@ TEST(Batcher, ConcurrentRequestsGetTheirOwnRows) {
 
 TEST(Batcher, LoneRequestRunsOnTheCallersThreadWithoutQueueing) {
   ServiceMetrics metrics;
-  Batcher batcher(tiny(), {}, metrics);
+  Batcher batcher(tiny(), {}, metrics, "m");
   const auto ts = texts(3);
   std::vector<float> got(ts.size() * tiny().dimension());
   const BatchTiming timing = batcher.embed(encode(ts), got);
   expect_near(got, direct(ts));
   EXPECT_EQ(timing.queue_ms, 0);
   EXPECT_GT(timing.inference_ms, 0);
-  EXPECT_EQ(metrics.batch_size.count({}), 1u);  // one engine call for the whole request
+  EXPECT_EQ(metrics.batch_size.count({"m"}), 1u);  // one engine call for the whole request
 }
 
 TEST(Batcher, LargeRequestIsSplitUnderTheTokenBudget) {
@@ -103,35 +103,36 @@ TEST(Batcher, LargeRequestIsSplitUnderTheTokenBudget) {
   for (const auto& e : encodings) longest = std::max(longest, e.size()), total += e.size();
   const size_t budget = 2 * longest;  // room for two texts at most
   ServiceMetrics metrics;
-  Batcher batcher(tiny(), {.max_batch_tokens = budget}, metrics);
+  Batcher batcher(tiny(), {.max_batch_tokens = budget}, metrics, "m");
   std::vector<float> got(ts.size() * tiny().dimension());
   const BatchTiming timing = batcher.embed(encodings, got);
   expect_near(got, direct(ts));
   EXPECT_GE(timing.inference_ms, 0);
-  EXPECT_GE(metrics.batch_size.count({}), (total + budget - 1) / budget);
-  EXPECT_LE(metrics.batch_size.count({}), 40u);
-  EXPECT_EQ(metrics.batch_tokens.count({}), metrics.batch_size.count({}));
+  EXPECT_GE(metrics.batch_size.count({"m"}), (total + budget - 1) / budget);
+  EXPECT_LE(metrics.batch_size.count({"m"}), 40u);
+  EXPECT_EQ(metrics.batch_tokens.count({"m"}), metrics.batch_size.count({"m"}));
 }
 
-TEST(Batcher, FullQueueRefusesWith429) {
+TEST(Batcher, FullQueueRefusesAsOverloaded) {
   ServiceMetrics metrics;
   // A one-token budget makes the big request run one text per batch, so it
   // stays in the queue long enough for the next request to find it full.
-  Batcher batcher(tiny(), {.max_batch_tokens = 1, .max_queue_inputs = 8}, metrics);
+  Batcher batcher(tiny(), {.max_batch_tokens = 1, .max_queue_inputs = 8}, metrics, "m");
   const auto big = encode(texts(3000));
   std::vector<float> big_out(big.size() * tiny().dimension());
   std::thread runner([&] { batcher.embed(big, big_out); });
   while (batcher.queued_inputs() == 0) std::this_thread::yield();
   const auto small = encode(texts(2));
   std::vector<float> small_out(small.size() * tiny().dimension());
-  int status = 0;
+  std::optional<ErrorKind> kind;
   try {
     batcher.embed(small, small_out);
-  } catch (const ApiError& e) {
-    status = e.status();
+  } catch (const ServiceError& e) {
+    kind = e.kind();
+    EXPECT_EQ(e.retry_after_s(), 1);
   }
   runner.join();
-  EXPECT_EQ(status, 429);
+  EXPECT_EQ(kind, ErrorKind::Overloaded);
   // Once the queue drained, the same request is served.
   batcher.embed(small, small_out);
   expect_near(small_out, direct(texts(2)));
@@ -139,7 +140,7 @@ TEST(Batcher, FullQueueRefusesWith429) {
 
 TEST(Batcher, StopFinishesQueuedWorkThenRefuses) {
   ServiceMetrics metrics;
-  Batcher batcher(tiny(), {.max_batch_tokens = 8}, metrics);
+  Batcher batcher(tiny(), {.max_batch_tokens = 8}, metrics, "m");
   const auto ts = texts(200);
   const auto encodings = encode(ts);
   std::vector<float> got(ts.size() * tiny().dimension());
@@ -151,14 +152,14 @@ TEST(Batcher, StopFinishesQueuedWorkThenRefuses) {
   try {
     batcher.embed(encodings, got);
     ADD_FAILURE() << "embed after stop() must fail";
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), 503);
+  } catch (const ServiceError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
   }
 }
 
 TEST(Batcher, EngineErrorsReachTheCaller) {
   ServiceMetrics metrics;
-  Batcher batcher(tiny(), {}, metrics);
+  Batcher batcher(tiny(), {}, metrics, "m");
   Encoding too_long = tiny().tokenizer().encode("x", 8);
   too_long.ids.assign(static_cast<size_t>(tiny().config().max_seq_length) + 5, 5);
   too_long.type_ids.assign(too_long.ids.size(), 0);
@@ -170,46 +171,5 @@ TEST(Batcher, EngineErrorsReachTheCaller) {
   EXPECT_THROW(batcher.embed(encodings, small), Error);  // output too small
 }
 
-TEST(EmbeddingService, CacheTruncationAndOptions) {
-  ServiceMetrics metrics;
-  EmbeddingService service(Embedder::load(testing::tiny_model("tiny-bert-mean")), {.cache_entries = 8}, metrics);
-  const size_t dim = service.embedder().dimension();
-  const std::vector<std::string> ts = {"hello there", "general kenobi"};
-  const auto first = service.embed(ts, false, false, std::nullopt, list_field("inputs", false));
-  EXPECT_EQ(first.cache_hits, 0u);
-  EXPECT_EQ(first.dimension, dim);
-  const auto second = service.embed(ts, false, true, std::nullopt, list_field("inputs", false));
-  EXPECT_EQ(second.cache_hits, 2u);
-  EXPECT_EQ(second.tokens, first.tokens);
-  // normalised = raw / |raw|
-  for (size_t r = 0; r < 2; ++r) {
-    double n2 = 0;
-    for (size_t i = 0; i < dim; ++i) n2 += first.values[r * dim + i] * first.values[r * dim + i];
-    for (size_t i = 0; i < dim; ++i) {
-      EXPECT_NEAR(second.values[r * dim + i], first.values[r * dim + i] / std::sqrt(n2), 1e-6);
-    }
-  }
-  const auto prefix = service.embed(ts, false, true, 4, list_field("inputs", false));
-  EXPECT_EQ(prefix.values.size(), 8u);
-  EXPECT_EQ(metrics.cache_hits.value({}), 4);
-
-  // Too long without truncate: 422 naming the input; with truncate: served.
-  const size_t max = static_cast<size_t>(service.config().max_seq_length);
-  std::string long_text;
-  for (size_t i = 0; i < max; ++i) long_text += "word ";
-  const std::vector<std::string> long_inputs = {"short", long_text};
-  try {
-    service.embed(long_inputs, false, true, std::nullopt, list_field("inputs", false));
-    ADD_FAILURE() << "a too-long input must be refused";
-  } catch (const ApiError& e) {
-    EXPECT_EQ(e.status(), 422);
-    EXPECT_EQ(e.field(), "inputs[1]");
-  }
-  const auto cut = service.embed(long_inputs, true, true, std::nullopt, list_field("inputs", false));
-  EXPECT_EQ(cut.rows, 2u);
-  EXPECT_EQ(service.tokenize({long_text}, true)[0].size(), max);
-  EXPECT_GT(service.tokenize({long_text}, false)[0].size(), max);
-}
-
 }  // namespace
-}  // namespace arrowembed::server
+}  // namespace arrowembed::service

@@ -1,10 +1,10 @@
-#include "server/prometheus.h"
+#include "service/prometheus.h"
 
 #include <gtest/gtest.h>
 
-#include "server/service_metrics.h"
+#include "service/service_metrics.h"
 
-namespace arrowembed::server::prometheus {
+namespace arrowembed::prometheus {
 namespace {
 
 TEST(Prometheus, CounterFamilyRendersEachSeriesWithEscapedLabels) {
@@ -53,18 +53,35 @@ TEST(Prometheus, HistogramBucketsAreCumulative) {
   EXPECT_NE(out.find("lat_count{endpoint=\"/e\"} 4\n"), std::string::npos) << out;
 }
 
-TEST(Prometheus, ServiceMetricsNamesAndMemory) {
-  ServiceMetrics m;
-  m.cache_hits.add({}, 2);
-  const std::string text = m.render();
-  for (const char* name : {"embedding_request_duration_seconds", "embedding_request_total", "embedding_errors_total",
-                           "embedding_cache_hits_total 2", "embedding_memory_usage_bytes", "embedding_queue_size",
-                           "embedding_batch_size", "embedding_batch_tokens"}) {
-    EXPECT_NE(text.find(name), std::string::npos) << name;
+TEST(Prometheus, GaugeFamilySetsAndRemovesSeries) {
+  GaugeFamily g("mem", "Memory", {"model"});
+  g.set({"a"}, 5);
+  g.set({"b"}, 7);
+  g.set({"a"}, 6);
+  EXPECT_EQ(g.value({"a"}), 6);
+  g.remove({"b"});
+  std::string out;
+  g.render(out);
+  EXPECT_EQ(out, "# HELP mem Memory\n# TYPE mem gauge\nmem{model=\"a\"} 6\n");
+  HistogramFamily h("lat", "Latency", {"model"}, {1});
+  h.observe({"a"}, 0.5);
+  h.remove({"a"});
+  EXPECT_EQ(h.count({"a"}), 0u);
+}
+
+TEST(Prometheus, ServiceMetricsAreLabelledByModel) {
+  service::ServiceMetrics m;
+  m.cache_hits.add({"minilm"}, 2);
+  m.queue_size.set({"minilm"}, 3);
+  m.batch_size.observe({"minilm"}, 4);
+  std::string text;
+  m.render(text);
+  for (const char* line : {"embedding_cache_hits_total{model=\"minilm\"} 2", "embedding_queue_size{model=\"minilm\"} 3",
+                           "embedding_batch_size_count{model=\"minilm\"} 1", "# TYPE embedding_model_memory_bytes gauge",
+                           "# TYPE embedding_model_loads_total counter", "# TYPE embedding_inference_duration_seconds"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
-  EXPECT_GT(resident_memory_bytes(), 1u << 20);  // this test process holds more than 1 MiB
-  EXPECT_EQ(m.memory.value(), static_cast<double>(static_cast<size_t>(m.memory.value())));
 }
 
 }  // namespace
-}  // namespace arrowembed::server::prometheus
+}  // namespace arrowembed::prometheus
