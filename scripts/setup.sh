@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libutf8proc-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libvalijson-dev
 )
 
 missing=()

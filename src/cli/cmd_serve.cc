@@ -1,35 +1,15 @@
 // arrowembed serve -m MODEL | --model NAME=PATH ... | --models-config FILE [...]:
 // the HTTP service (see docs/api.md and docs/operations.md).
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 
 #include "arrowembed/error.h"
 #include "arrowembed/server/server.h"
 #include "cli/commands.h"
 #include "cli/engine_options.h"
+#include "cli/model_arguments.h"
 
 namespace arrowembed::cli {
-
-namespace {
-
-// "NAME=PATH" names a model; a bare PATH is named by --model-id or its file stem.
-service::ModelSpec model_from_argument(const std::string& value, const std::string& model_id, bool* named) {
-  service::ModelSpec spec;
-  const size_t eq = value.find('=');
-  const std::string name = eq == std::string::npos ? std::string() : value.substr(0, eq);
-  *named = !name.empty() && name.find('/') == std::string::npos;
-  if (*named) {
-    spec.name = name;
-    spec.path = value.substr(eq + 1);
-  } else {
-    spec.path = value;
-    spec.name = !model_id.empty() ? model_id : std::filesystem::path(value).stem().string();
-  }
-  return spec;
-}
-
-}  // namespace
 
 void register_serve(CLI::App& app) {
   auto options = std::make_shared<ServerOptions>();

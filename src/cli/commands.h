@@ -11,5 +11,6 @@ void register_tokenize(CLI::App& app);
 void register_embed(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_mcp(CLI::App& app);
 
 }  // namespace arrowembed::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   arrowembed::cli::register_embed(app);
   arrowembed::cli::register_bench(app);
   arrowembed::cli::register_serve(app);
+  arrowembed::cli::register_mcp(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

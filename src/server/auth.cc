@@ -23,4 +23,17 @@ bool bearer_key_matches(const httplib::Request& req, std::string_view key) {
          constant_time_equal(std::string_view(auth).substr(kBearer.size()), key);
 }
 
+bool origin_allowed(std::string_view allowed, std::string_view origin) {
+  if (allowed == "*") return true;
+  while (!allowed.empty()) {
+    const size_t comma = allowed.find(',');
+    std::string_view item = allowed.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty() && item == origin) return true;
+    allowed = comma == std::string_view::npos ? std::string_view() : allowed.substr(comma + 1);
+  }
+  return false;
+}
+
 }  // namespace arrowembed::server

@@ -19,6 +19,7 @@
 #include "arrowembed/error.h"
 #include "arrowembed/server/server.h"
 #include "arrowembed/service/service_error.h"
+#include "arrowembed/version.h"
 #include "server/api_error.h"
 #include "server/auth.h"
 #include "server/server_state.h"
@@ -37,6 +38,7 @@ int http_status(ErrorKind kind) {
     case ErrorKind::TooLong: return 422;
     case ErrorKind::Overloaded: return 429;
     case ErrorKind::ModelNotFound: return 404;
+    case ErrorKind::CollectionNotFound: return 404;
     case ErrorKind::Conflict: return 409;
     case ErrorKind::Unavailable: return 503;
     case ErrorKind::Internal: return 500;
@@ -98,15 +100,7 @@ void apply_cors(const ServerOptions& options, const httplib::Request& req, httpl
   if (options.cors_allow_origin == "*") {
     allowed = "*";
   } else if (!origin.empty()) {
-    std::string_view list = options.cors_allow_origin;
-    while (!list.empty()) {
-      const size_t comma = list.find(',');
-      std::string_view item = list.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (item == origin) allowed = origin;
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    }
+    if (origin_allowed(options.cors_allow_origin, origin)) allowed = origin;
     res.set_header("Vary", "Origin");
   }
   if (allowed.empty()) return;
@@ -132,7 +126,7 @@ void configure(httplib::Server& http, ServerState& state) {
     if (req.method == "OPTIONS") {  // CORS preflight: no auth, no body
       res.status = 204;
       res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
-      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-Id");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-Id, MCP-Protocol-Version, Mcp-Session-Id");
       res.set_header("Access-Control-Max-Age", "600");
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -343,6 +337,9 @@ int run_server(const ServerOptions& options) {
                                                {"memory_bytes", r.model.memory_bytes},
                                                {"engine_threads", state->service->engine_threads()}}));
     }
+    state->tool = std::make_unique<tool::EmbeddingTool>(*state->service);
+    state->mcp = std::make_unique<mcp::McpServer>(state->tool->registry(), "arrowembed", ARROWEMBED_VERSION,
+                                                  mcp::kDefaultInstructions);
     state->ready.store(true, std::memory_order_release);
   } catch (...) {
     stop_listener();

@@ -261,6 +261,34 @@ void handle_unload_model(ServerState& state, Req req, const std::string&, Res re
   res.set_content(nlohmann::ordered_json({{"name", name}, {"unloaded", true}}).dump(), kJson);
 }
 
+// GET /tools: the tools in OpenAI's function-tool format, ready for a
+// chat completion's `tools`.
+void handle_tools(ServerState& state, Req, Res res) {
+  state.require_ready();
+  res.set_content(state.tool->get_schema().dump(), kJson);
+}
+
+// POST /mcp: the Model Context Protocol's Streamable HTTP transport, one
+// JSON response per POST (no server-initiated streams: GET answers 405).
+void handle_mcp(ServerState& state, Req req, const std::string& body, Res res) {
+  state.require_ready();
+  // DNS rebinding: a browser page may only reach us from an allowed origin.
+  const std::string origin = req.get_header_value("Origin");
+  if (!origin.empty() && !origin_allowed(state.options.cors_allow_origin, origin)) {
+    throw ApiError(403, "origin " + origin + " may not use /mcp (see --cors-allow-origin)");
+  }
+  const std::string version = req.get_header_value("MCP-Protocol-Version");
+  if (!version.empty() && !mcp::is_supported_protocol_version(version)) {
+    throw ApiError(400, "MCP-Protocol-Version " + version + " is not supported");
+  }
+  const std::optional<std::string> response = state.mcp->handle(body);
+  if (!response) {  // notifications and responses only
+    res.status = 202;
+    return;
+  }
+  res.set_content(*response, kJson);
+}
+
 void handle_health(ServerState& state, Req, Res res) {
   if (state.ready.load()) {
     res.set_content("{\"status\":\"ok\"}", kJson);
@@ -304,12 +332,14 @@ const Route kRoutes[] = {
     {"GET", "/docs", "/docs",
      [](ServerState&, Req, Res res) { res.set_content(std::string(docs_html()), "text/html; charset=utf-8"); }},
     {"GET", "/v1/models", "/v1/models", handle_list_models},
+    {"GET", "/tools", "/tools", handle_tools},
     {"GET", "/models", "/models", handle_list_models},
     {"POST", "/embed", "/embed", nullptr, handle_embed},
     {"POST", "/v1/embeddings", "/v1/embeddings", nullptr, handle_openai_embeddings},
     {"POST", "/embeddings", "/embeddings", nullptr, handle_openai_embeddings},
     {"POST", "/similarity", "/similarity", nullptr, handle_similarity},
     {"POST", "/tokenize", "/tokenize", nullptr, handle_tokenize},
+    {"POST", "/mcp", "/mcp", nullptr, handle_mcp},
     {"PUT", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_load_model},
     {"DELETE", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_unload_model},
 };

@@ -7,8 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "arrowembed/mcp/mcp_server.h"
 #include "arrowembed/server/server.h"
 #include "arrowembed/service/embedding_service.h"
+#include "arrowembed/tool/embedding_tool.h"
 #include "server/http_metrics.h"
 #include "server/request_log.h"
 
@@ -23,6 +25,9 @@ struct ServerState {
   HttpMetrics metrics;
   Logger logger;
   std::unique_ptr<service::EmbeddingService> service;
+  // Made once the models (and collections) are loaded, before `ready`.
+  std::unique_ptr<tool::EmbeddingTool> tool;
+  std::unique_ptr<mcp::McpServer> mcp;
   std::atomic<bool> ready{false};  // the first models are loaded
 
   explicit ServerState(const ServerOptions& o);

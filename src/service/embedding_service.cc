@@ -249,9 +249,9 @@ Similarity EmbeddingService::similarity(const SimilarityRequest& request) const 
   if (request.source) {
     texts.push_back(*request.source);
     texts.insert(texts.end(), request.sentences.begin(), request.sentences.end());
-    fields.list = "inputs.sentences";
-    fields.item = [](size_t i) {
-      return i == 0 ? std::string("inputs.source_sentence") : "inputs.sentences[" + std::to_string(i - 1) + "]";
+    fields.list = request.sentences_field;
+    fields.item = [&request](size_t i) {
+      return i == 0 ? request.source_field : request.sentences_field + "[" + std::to_string(i - 1) + "]";
     };
   } else {
     for (const auto& [a, b] : request.pairs) {

@@ -9,6 +9,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::TooLong: return "too_long";
     case ErrorKind::Overloaded: return "overloaded";
     case ErrorKind::ModelNotFound: return "model_not_found";
+    case ErrorKind::CollectionNotFound: return "collection_not_found";
     case ErrorKind::Conflict: return "conflict";
     case ErrorKind::Unavailable: return "unavailable";
     case ErrorKind::Internal: return "internal";

@@ -84,6 +84,9 @@ struct SimilarityRequest {
   // ...or independent pairs.
   std::vector<std::pair<std::string, std::string>> pairs;
   std::optional<bool> truncate;
+  // How errors name the source and the sentences (TEI's names by default).
+  std::string source_field = "inputs.source_sentence";
+  std::string sentences_field = "inputs.sentences";
 };
 
 struct Similarity {

@@ -16,6 +16,7 @@ enum class ErrorKind {
   TooLong,        // an input has more tokens than the model takes; field() names it
   Overloaded,     // the queue is full; retry after retry_after_s()
   ModelNotFound,  // no model of that name is served
+  CollectionNotFound,  // no collection of that name is served
   Conflict,       // the request contradicts the service's state (unloading the default model)
   Unavailable,    // loading or shutting down; retry after retry_after_s()
   Internal,       // a fault of ours

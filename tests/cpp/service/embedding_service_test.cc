@@ -236,6 +236,7 @@ TEST(ServiceError, KindNames) {
   EXPECT_EQ(error_kind_name(ErrorKind::TooLong), "too_long");
   EXPECT_EQ(error_kind_name(ErrorKind::Overloaded), "overloaded");
   EXPECT_EQ(error_kind_name(ErrorKind::ModelNotFound), "model_not_found");
+  EXPECT_EQ(error_kind_name(ErrorKind::CollectionNotFound), "collection_not_found");
   EXPECT_EQ(error_kind_name(ErrorKind::Conflict), "conflict");
   EXPECT_EQ(error_kind_name(ErrorKind::Unavailable), "unavailable");
   EXPECT_EQ(error_kind_name(ErrorKind::Internal), "internal");
