@@ -1,6 +1,7 @@
 #include "arrowembed/engine/embedder.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -12,6 +13,10 @@
 #include "engine/cpu_features.h"
 #include "engine/pooling.h"
 #include "engine/thread_pool.h"
+
+// Header-only use of xxHash (the engine does not link libxxhash itself).
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 // OpenBLAS's own threads would compete with the engine's pool; every sgemm
 // call here is one task of that pool.
@@ -36,6 +41,9 @@ struct Embedder::State {
   std::shared_ptr<EnginePool> pool;
   // Used only under the pool's lock: one forward pass at a time.
   engine::Workspace workspace;
+  // fingerprint(), computed on first use.
+  std::once_flag fingerprint_once;
+  std::string fingerprint;
 };
 
 void l2_normalize(std::span<float> vector) { engine::l2_normalize(vector.data(), vector.size()); }
@@ -70,6 +78,38 @@ size_t Embedder::memory_bytes() const {
   const auto lock = state_->pool->lock();  // the workspace grows only under it
   return static_cast<size_t>(state_->model.file_bytes()) + state_->encoder.packed_bytes() +
          state_->workspace.bytes();
+}
+
+const std::string& Embedder::fingerprint() const {
+  std::call_once(state_->fingerprint_once, [this] {
+    XXH3_state_t* h = XXH3_createState();
+    XXH3_128bits_reset(h);
+    // Every field is length-prefixed so that no two inputs hash the same bytes.
+    auto add = [h](std::string_view bytes) {
+      const uint64_t n = bytes.size();
+      XXH3_128bits_update(h, &n, sizeof n);
+      XXH3_128bits_update(h, bytes.data(), bytes.size());
+    };
+    add("arrowembed-fingerprint-1");
+    for (const TensorView& t : state_->model.tensors()) {
+      add(t.name);
+      add(dtype_name(t.dtype));
+      add(t.shape_string());
+      add(std::string_view(static_cast<const char*>(t.data), t.nbytes()));
+    }
+    add(state_->model.tokenizer_json());
+    const ModelConfig& c = config();
+    add(pooling_name(c.pooling));
+    add(c.normalize ? "normalize" : "raw");
+    add(std::to_string(c.max_seq_length));
+    const XXH128_hash_t digest = XXH3_128bits_digest(h);
+    XXH3_freeState(h);
+    char hex[33];
+    std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(digest.high64),
+                  static_cast<unsigned long long>(digest.low64));
+    state_->fingerprint = hex;
+  });
+  return state_->fingerprint;
 }
 
 namespace {

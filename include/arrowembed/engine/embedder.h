@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -112,6 +113,13 @@ class Embedder {
   // Memory this model holds: its file (mapped, or read for .parquet and
   // directories), packed weights and the forward-pass workspace.
   size_t memory_bytes() const;
+
+  // What the vectors depend on, as a hex XXH3-128 digest: every tensor
+  // (name, dtype, shape, bytes), tokenizer.json, pooling, normalisation and
+  // max_seq_length. Equal digests mean equal vectors for equal texts; the
+  // f32 and f16 files of one model differ (their vectors differ slightly).
+  // Computed once (reads every weight byte: ~10 ms for MiniLM), then cached.
+  const std::string& fingerprint() const;
 
   struct State;
 
