@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
   libcpp-httplib-dev libvalijson-dev
+  libhnswlib-dev
 )
 
 missing=()

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   arrowembed::cli::register_bench(app);
   arrowembed::cli::register_serve(app);
   arrowembed::cli::register_mcp(app);
+  arrowembed::cli::register_index(app);
+  arrowembed::cli::register_search(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
