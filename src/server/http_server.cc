@@ -323,19 +323,21 @@ int run_server(const ServerOptions& options) {
   };
   state->logger.event("info", "listening", server::json_fields({{"host", options.host}, {"port", port}}));
 
+  // Log lines wait until the server is ready: a client that reads "model
+  // loaded" may send its first request at once.
+  std::vector<std::string> loaded;
   try {
     for (const service::ModelSpec& spec : specs) {
       const service::LoadResult r = state->service->load(spec);
       const ModelConfig& c = r.model.config;
-      state->logger.event("info", "model loaded",
-                          server::json_fields({{"model_id", spec.name},
-                                               {"path", spec.path.string()},
-                                               {"dtype", std::string(dtype_name(c.dtype))},
-                                               {"dimensions", c.hidden_size},
-                                               {"load_ms", r.model.load_ms},
-                                               {"precision", std::string(precision_name(spec.precision))},
-                                               {"memory_bytes", r.model.memory_bytes},
-                                               {"engine_threads", state->service->engine_threads()}}));
+      loaded.push_back(server::json_fields({{"model_id", spec.name},
+                                            {"path", spec.path.string()},
+                                            {"dtype", std::string(dtype_name(c.dtype))},
+                                            {"dimensions", c.hidden_size},
+                                            {"load_ms", r.model.load_ms},
+                                            {"precision", std::string(precision_name(spec.precision))},
+                                            {"memory_bytes", r.model.memory_bytes},
+                                            {"engine_threads", state->service->engine_threads()}}));
     }
     state->tool = std::make_unique<tool::EmbeddingTool>(*state->service);
     state->mcp = std::make_unique<mcp::McpServer>(state->tool->registry(), "arrowembed", ARROWEMBED_VERSION,
@@ -345,6 +347,7 @@ int run_server(const ServerOptions& options) {
     stop_listener();
     throw;
   }
+  for (const std::string& fields : loaded) state->logger.event("info", "model loaded", fields);
 
   int signal = 0;
   for (;;) {
