@@ -55,3 +55,20 @@ for name in ("infinity-emb", "sentence-transformers", "fastapi", "uvicorn"):
 PY
   echo "$SPEC" > "$stamp"
 fi
+
+# bench/search_bench.py's peers: faiss-cpu (IndexFlatIP, IndexHNSWFlat) with
+# NumPy and pyarrow, in a venv of its own so neither .venv (the product's)
+# nor Infinity's pins are touched.
+SEARCH_VENV=.venv-search-bench
+SEARCH_SPEC="faiss-cpu==1.15.1 numpy pyarrow"
+if [ ! -x "$SEARCH_VENV/bin/python" ]; then
+  echo "setup_peers: creating $SEARCH_VENV"
+  "$PY" -m venv "$SEARCH_VENV"
+fi
+if [ "$(cat "$SEARCH_VENV/.installed" 2>/dev/null)" != "$SEARCH_SPEC" ]; then
+  echo "setup_peers: pip install $SEARCH_SPEC into $SEARCH_VENV"
+  # shellcheck disable=SC2086
+  "$SEARCH_VENV/bin/pip" install -q --disable-pip-version-check $SEARCH_SPEC 2>&1 | grep -v "^WARNING: Location" || true
+  "$SEARCH_VENV/bin/python" -c "import faiss, numpy, pyarrow"
+  echo "$SEARCH_SPEC" > "$SEARCH_VENV/.installed"
+fi

@@ -256,7 +256,7 @@ void Collection::require_model(const ModelFingerprint& model) const {
                 "', fingerprint " + mine.digest + "; this one is '" + model.model_name + "', " + model.digest + ")");
 }
 
-void Collection::add(const NewDocuments& docs) {
+void Collection::add(const NewDocuments& docs, bool auto_index) {
   State& s = *state_;
   std::unique_lock guard(s.mutex);
   const size_t n = docs.ids.size(), dim = s.dimension();
@@ -301,7 +301,7 @@ void Collection::add(const NewDocuments& docs) {
     if (s.index) {
       s.insert_into(*s.index, first_new);
       s.save_index(*s.index, next);
-    } else if (s.rows() >= kExactBelow) {
+    } else if (auto_index && s.rows() >= kExactBelow) {
       s.index = s.build_index();
       s.save_index(*s.index, next);
     }

@@ -96,7 +96,9 @@ class Collection {
 
   // Appends, then commits. Throws Error for a duplicate id (in the batch or
   // the collection), a wrong dimension, or metadata columns of the wrong length.
-  void add(const NewDocuments& docs);
+  // An existing index takes the new vectors; with `auto_index`, a collection
+  // that reaches kExactBelow rows without one gets one built.
+  void add(const NewDocuments& docs, bool auto_index = true);
   // Deletes by id, then commits; returns how many were found.
   size_t remove(const std::vector<std::string>& ids);
   // Rewrites the live rows into one segment and rebuilds the index, then commits.
