@@ -1,4 +1,4 @@
-// arrowembed mcp -m MODEL [--model NAME=PATH ...]: the embedding tools as a
+// arrowembed mcp -m MODEL [--model NAME=PATH ...] [-c NAME=DIR ...]: the embedding tools as a
 // Model Context Protocol server over stdio, for an LLM client to start
 // (docs/tools.md). Messages on stdin and stdout, one per line; logs on stderr.
 #include <cstdio>
@@ -19,6 +19,7 @@ namespace {
 
 struct McpOptions {
   std::vector<std::string> models;
+  std::vector<std::string> collections;
   std::string model_id;
   size_t threads = 0;
   MatmulPrecision precision = MatmulPrecision::F32;
@@ -32,6 +33,8 @@ void register_mcp(CLI::App& app) {
   auto* cmd = app.add_subcommand("mcp", "Serve the embedding tools over the Model Context Protocol on stdio");
   cmd->add_option("-m,--model", o->models, "A model: PATH or NAME=PATH; repeat for several (the first is the default)")
       ->required();
+  cmd->add_option("-c,--collection", o->collections,
+                  "A collection to offer to the search tool: NAME=DIR (made by `arrowembed index build`); repeatable");
   cmd->add_option("--model-id", o->model_id, "Name of a model given as a bare PATH (default: the file stem)");
   cmd->add_option("--threads", o->threads, "Forward-pass threads (default: one per core)")
       ->check(CLI::Range(size_t{1}, size_t{1024}));
@@ -50,6 +53,11 @@ void register_mcp(CLI::App& app) {
       const service::LoadResult r = service.load(spec);
       std::fprintf(stderr, "arrowembed mcp: model '%s' loaded from %s in %.1f ms\n", r.model.name.c_str(),
                    r.model.path.c_str(), r.model.load_ms);
+    }
+    for (const std::string& value : o->collections) {
+      const service::CollectionSpec spec = collection_from_argument(value);
+      service.attach_collection(spec);
+      std::fprintf(stderr, "arrowembed mcp: collection '%s' from %s\n", spec.name.c_str(), spec.path.c_str());
     }
     const tool::EmbeddingTool tool(service);
     const mcp::McpServer server(tool.registry(), "arrowembed", ARROWEMBED_VERSION, mcp::kDefaultInstructions);

@@ -14,6 +14,7 @@ namespace arrowembed::cli {
 void register_serve(CLI::App& app) {
   auto options = std::make_shared<ServerOptions>();
   auto models = std::make_shared<std::vector<std::string>>();
+  auto collections = std::make_shared<std::vector<std::string>>();
   auto model_id = std::make_shared<std::string>();
   auto precision = std::make_shared<MatmulPrecision>(MatmulPrecision::F32);
   auto* cmd = app.add_subcommand("serve", "Serve embeddings over HTTP (TEI- and OpenAI-compatible) until SIGTERM");
@@ -23,6 +24,8 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--models-config", options->models_config,
                   "JSON file listing the models: {\"models\": [{\"name\", \"path\", \"precision\", \"default\", "
                   "and per-model limits}]}; SIGHUP re-reads it");
+  cmd->add_option("-c,--collection", *collections,
+                  "A collection to serve for search: NAME=DIR (made by `arrowembed index build`); repeatable");
   cmd->add_option("--model-id", *model_id, "Name of a model given as a bare PATH (default: the file stem)");
   cmd->add_option("--host", options->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", options->port, "Port to listen on (0: any free port, printed in the 'listening' log line)")
@@ -64,7 +67,7 @@ void register_serve(CLI::App& app) {
                   "(default: $ARROWEMBED_ADMIN_KEY; empty: admin routes refused)");
   cmd->add_option("--cors-allow-origin", options->cors_allow_origin, "'*' or comma-separated origins allowed by CORS");
   cmd->add_flag("!--no-request-log", options->log_requests, "Do not write a JSON log line per request");
-  cmd->callback([options, models, model_id, precision] {
+  cmd->callback([options, models, collections, model_id, precision] {
     // Keys from the environment stay out of `ps` output.
     if (options->api_key.empty()) {
       if (const char* key = std::getenv("ARROWEMBED_API_KEY")) options->api_key = key;
@@ -85,6 +88,7 @@ void register_serve(CLI::App& app) {
       options->models.push_back(std::move(spec));
     }
     options->any_name_selects_default = models->size() == 1 && !any_named;
+    for (const std::string& value : *collections) options->collections.push_back(collection_from_argument(value));
     const int code = run_server(*options);
     if (code != 0) std::exit(code);
   });

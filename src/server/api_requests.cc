@@ -187,4 +187,46 @@ TokenizeBody parse_tokenize(std::string_view body) {
   return b;
 }
 
+service::SearchRequest parse_search(std::string_view body) {
+  const object o = parse_object(body);
+  service::SearchRequest r;
+  const auto collection = field(o, "collection");
+  if (!collection) throw invalid("collection", "is required");
+  r.collection = string_value(*collection, "collection");
+  const bool one = field(o, "query").has_value(), many = field(o, "queries").has_value();
+  if (one == many) throw invalid("query", "give either 'query' (a string) or 'queries' (a list of strings)");
+  if (one) {
+    r.queries = {string_value(*field(o, "query"), "query")};
+    r.fields = service::FieldNames::of_list("query", true);
+  } else {
+    r.queries = texts(o, "queries", &r.fields);
+  }
+  if (const auto k = field(o, "k")) {
+    int64_t n;
+    if (k->get_int64().get(n) || n < 1) throw invalid("k", "must be a positive integer");
+    r.k = static_cast<size_t>(n);
+  }
+  if (const auto filter = field(o, "filter")) {
+    object f;
+    if (filter->get_object().get(f)) throw invalid("filter", "must be an object of column: value strings");
+    for (const auto [key, value] : f) {
+      r.filters.push_back({std::string(key), string_value(value, "filter." + std::string(key))});
+    }
+  }
+  if (const auto mode = field(o, "mode")) {
+    const std::string m = string_value(*mode, "mode");
+    if (m == "auto") {
+      r.mode = collection::SearchMode::Auto;
+    } else if (m == "exact") {
+      r.mode = collection::SearchMode::Exact;
+    } else if (m == "approx") {
+      r.mode = collection::SearchMode::Approx;
+    } else {
+      throw invalid("mode", "must be \"auto\", \"exact\" or \"approx\"");
+    }
+  }
+  r.truncate = optional_boolean(o, "truncate");
+  return r;
+}
+
 }  // namespace arrowembed::server

@@ -35,4 +35,7 @@ struct TokenizeBody {
 // POST /tokenize: {"inputs": str | [str], "add_special_tokens", "truncate", "model"}
 TokenizeBody parse_tokenize(std::string_view body);
 
+// POST /search: {"collection", "query": str | "queries": [str], "k", "filter": {col: value}, "mode", "truncate"}
+service::SearchRequest parse_search(std::string_view body);
+
 }  // namespace arrowembed::server

@@ -339,6 +339,11 @@ int run_server(const ServerOptions& options) {
                                             {"memory_bytes", r.model.memory_bytes},
                                             {"engine_threads", state->service->engine_threads()}}));
     }
+    for (const service::CollectionSpec& c : options.collections) {
+      state->service->attach_collection(c);
+      state->logger.event("info", "collection attached",
+                          server::json_fields({{"collection", c.name}, {"path", c.path.string()}}));
+    }
     state->tool = std::make_unique<tool::EmbeddingTool>(*state->service);
     state->mcp = std::make_unique<mcp::McpServer>(state->tool->registry(), "arrowembed", ARROWEMBED_VERSION,
                                                   mcp::kDefaultInstructions);

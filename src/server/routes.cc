@@ -261,6 +261,46 @@ void handle_unload_model(ServerState& state, Req req, const std::string&, Res re
   res.set_content(nlohmann::ordered_json({{"name", name}, {"unloaded", true}}).dump(), kJson);
 }
 
+// POST /search: the best k documents of a collection for each query.
+void handle_search(ServerState& state, Req, const std::string& body_in, Res res) {
+  const service::SearchRequest r = parse_search(body_in);
+  const service::SearchResult out = state.require_ready().search(r);
+  record(out.usage);
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (size_t q = 0; q < out.hits.size(); ++q) {
+    nlohmann::ordered_json hits = nlohmann::ordered_json::array();
+    for (const collection::Hit& hit : out.hits[q]) {
+      nlohmann::ordered_json h = {{"id", hit.id}, {"score", tool::json_float(hit.score)}, {"text", hit.text}};
+      if (!hit.metadata.empty()) {
+        nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+        for (const auto& [column, value] : hit.metadata) metadata[column] = value;
+        h["metadata"] = std::move(metadata);
+      }
+      hits.push_back(std::move(h));
+    }
+    results.push_back({{"query", r.queries[q]}, {"hits", std::move(hits)}});
+  }
+  const nlohmann::ordered_json body = {{"collection", out.collection}, {"model", out.model}, {"results", results},
+                                       {"usage", {{"prompt_tokens", out.usage.tokens}}}};
+  res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), kJson);
+}
+
+// GET /collections
+void handle_collections(ServerState& state, Req, Res res) {
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const auto& c : state.require_ready().collections()) {
+    data.push_back({{"name", c.name},
+                    {"path", c.path},
+                    {"model", c.model},
+                    {"size", c.size},
+                    {"dimension", c.dimension},
+                    {"dtype", c.dtype},
+                    {"has_index", c.has_index},
+                    {"metadata_columns", c.metadata_columns}});
+  }
+  res.set_content(nlohmann::ordered_json({{"collections", data}}).dump(), kJson);
+}
+
 // GET /tools: the tools in OpenAI's function-tool format, ready for a
 // chat completion's `tools`.
 void handle_tools(ServerState& state, Req, Res res) {
@@ -333,12 +373,14 @@ const Route kRoutes[] = {
      [](ServerState&, Req, Res res) { res.set_content(std::string(docs_html()), "text/html; charset=utf-8"); }},
     {"GET", "/v1/models", "/v1/models", handle_list_models},
     {"GET", "/tools", "/tools", handle_tools},
+    {"GET", "/collections", "/collections", handle_collections},
     {"GET", "/models", "/models", handle_list_models},
     {"POST", "/embed", "/embed", nullptr, handle_embed},
     {"POST", "/v1/embeddings", "/v1/embeddings", nullptr, handle_openai_embeddings},
     {"POST", "/embeddings", "/embeddings", nullptr, handle_openai_embeddings},
     {"POST", "/similarity", "/similarity", nullptr, handle_similarity},
     {"POST", "/tokenize", "/tokenize", nullptr, handle_tokenize},
+    {"POST", "/search", "/search", nullptr, handle_search},
     {"POST", "/mcp", "/mcp", nullptr, handle_mcp},
     {"PUT", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_load_model},
     {"DELETE", R"(/admin/models/([^/]+))", "/admin/models", nullptr, handle_unload_model},

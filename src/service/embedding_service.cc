@@ -14,6 +14,10 @@
 
 namespace arrowembed::service {
 
+namespace {
+constexpr size_t kMaxSearchK = 1000;
+}  // namespace
+
 FieldNames FieldNames::of_list(std::string name, bool single) {
   FieldNames f;
   f.list = name;
@@ -32,6 +36,14 @@ struct EmbeddingService::State {
   std::string default_name;
   bool stopped = false;
   std::atomic<uint64_t> next_id{1};
+
+  struct AttachedCollection {
+    std::string name;
+    std::shared_ptr<const collection::Collection> collection;
+    std::string model;  // the served model that made it
+    collection::CollectionInfo info;
+  };
+  std::vector<AttachedCollection> collections;  // guarded by mutex
 };
 
 EmbeddingService::EmbeddingService(const ServiceOptions& options)
@@ -308,6 +320,102 @@ Tokenized EmbeddingService::tokenize(const TokenizeRequest& request) const {
       const auto [start, stop] = e.offsets[k];
       tokens.push_back({e.ids[k], std::string(tokenizer.id_to_token(e.ids[k])), start == stop, start, stop});
     }
+  }
+  return out;
+}
+
+void EmbeddingService::attach_collection(const CollectionSpec& spec) {
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos) {
+    throw invalid_field("name", "must be a non-empty name without '/'");
+  }
+  collection::Collection opened = [&] {
+    try {
+      return collection::Collection::open(spec.path);
+    } catch (const Error& e) {
+      throw ServiceError(ErrorKind::InvalidInput, "'path' " + spec.path.string() + " cannot be opened as collection '" +
+                                                      spec.name + "': " + e.what(),
+                         "path");
+    }
+  }();
+  const collection::CollectionInfo info = opened.info();
+  std::vector<std::shared_ptr<const LoadedModel>> models;
+  {
+    std::lock_guard lock(state_->mutex);
+    models = state_->models;
+  }
+  std::string model;
+  for (const auto& m : models) {
+    if ((spec.model.empty() || m->name() == spec.model) && m->embedder().fingerprint() == info.model.digest) {
+      model = m->name();
+      break;
+    }
+  }
+  if (model.empty()) {
+    throw ServiceError(ErrorKind::InvalidInput,
+                       "'path' " + spec.path.string() + ": collection '" + spec.name + "' was made by model '" +
+                           info.model.model_name + "' (fingerprint " + info.model.digest + "), which " +
+                           (spec.model.empty() ? "no served model is" : "model '" + spec.model + "' is not"),
+                       "path");
+  }
+  std::lock_guard lock(state_->mutex);
+  for (const auto& c : state_->collections) {
+    if (c.name == spec.name) throw invalid_field("name", "collection '" + spec.name + "' is already served");
+  }
+  state_->collections.push_back(
+      {spec.name, std::make_shared<const collection::Collection>(std::move(opened)), model, info});
+}
+
+std::vector<CollectionSummary> EmbeddingService::collections() const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<CollectionSummary> out;
+  for (const auto& c : state_->collections) {
+    out.push_back({c.name, c.info.path.string(), c.model, c.info.size, c.info.dimension,
+                   std::string(dtype_name(c.info.dtype)), c.info.has_index, c.info.metadata_columns});
+  }
+  return out;
+}
+
+SearchResult EmbeddingService::search(const SearchRequest& request) const {
+  std::shared_ptr<const collection::Collection> target;
+  std::string model_name, digest;
+  bool normalized = true;
+  {
+    std::lock_guard lock(state_->mutex);
+    std::string names;
+    for (const auto& c : state_->collections) {
+      names += (names.empty() ? "" : ", ") + c.name;
+      if (c.name == request.collection) {
+        target = c.collection;
+        model_name = c.model;
+        digest = c.info.model.digest;
+        normalized = c.info.model.normalized;
+      }
+    }
+    if (!target) {
+      throw ServiceError(ErrorKind::CollectionNotFound,
+                         "collection '" + request.collection + "' is not served (served: " + names + ")", "collection");
+    }
+  }
+  if (request.k < 1 || request.k > kMaxSearchK) {
+    throw invalid_field("k", "must be between 1 and " + std::to_string(kMaxSearchK));
+  }
+  const auto model = find(model_name);
+  if (model->embedder().fingerprint() != digest) {
+    throw ServiceError(ErrorKind::Conflict, "model '" + model_name + "' was replaced by one that did not make collection '" +
+                                                request.collection + "'; its vectors would not compare");
+  }
+  Embeddings queries = compute(*model, request.queries, request.fields, request.truncate);
+  finish_rows(queries.values, queries.rows, queries.dimension, queries.dimension, normalized);
+  SearchResult out;
+  out.collection = request.collection;
+  out.model = model_name;
+  out.usage = queries.usage;
+  try {
+    out.hits = target->search(queries.values, request.k, request.filters, request.mode, state_->pool.get());
+  } catch (const ServiceError&) {
+    throw;
+  } catch (const Error& e) {  // a filter on a column the collection lacks, approx without an index
+    throw ServiceError(ErrorKind::InvalidInput, e.what(), request.filters.empty() ? "mode" : "filter");
   }
   return out;
 }

@@ -1,26 +1,14 @@
 #include "arrowembed/tool/embedding_tool.h"
 
-#include <charconv>
-
 #include "arrowembed/service/service_error.h"
 
 namespace arrowembed::tool {
 
 namespace {
 
-// A float as the shortest decimal that reads back to it: nlohmann would
-// print the double it widens to, with twice the digits.
-double tidy(float value) {
-  char buf[32];
-  const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  double out = 0;
-  std::from_chars(buf, end, out);
-  return out;
-}
-
 Json floats(const float* values, size_t count) {
   Json out = Json::array();
-  for (size_t i = 0; i < count; ++i) out.push_back(tidy(values[i]));
+  for (size_t i = 0; i < count; ++i) out.push_back(json_float(values[i]));
   return out;
 }
 
@@ -69,6 +57,33 @@ Json similarity_schema() {
           {"additionalProperties", false}};
 }
 
+Json search_schema(const std::vector<service::CollectionSummary>& collections) {
+  Json names = Json::array();
+  std::string described;
+  for (const auto& c : collections) {
+    names.push_back(c.name);
+    described += (described.empty() ? "" : "; ") + c.name + " (" + std::to_string(c.size) + " documents)";
+  }
+  return {{"type", "object"},
+          {"properties",
+           {{"collection",
+             {{"type", "string"}, {"enum", names}, {"description", "The collection to search: " + described + "."}}},
+            {"query", {{"type", "string"}, {"description", "What to look for, in natural language."}}},
+            {"queries",
+             {{"type", "array"},
+              {"items", {{"type", "string"}}},
+              {"minItems", 1},
+              {"description", "Several queries at once (instead of `query`); one result list each."}}},
+            {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}, {"description", "How many results per query."}}},
+            {"filter",
+             {{"type", "object"},
+              {"additionalProperties", {{"type", "string"}}},
+              {"description", "Only documents whose metadata columns equal these values, e.g. {\"lang\": \"en\"}."}}}}},
+          {"required", {"collection"}},
+          {"oneOf", Json::array({{{"required", {"query"}}}, {{"required", {"queries"}}}})},
+          {"additionalProperties", false}};
+}
+
 }  // namespace
 
 EmbeddingTool::EmbeddingTool(const service::EmbeddingService& service) : service_(service) {
@@ -84,6 +99,15 @@ EmbeddingTool::EmbeddingTool(const service::EmbeddingService& service) : service
                  "in order.",
                  similarity_schema()},
                 [this](const Json& a) { return similarity(a); });
+  const auto collections = service_.collections();
+  if (!collections.empty()) {
+    registry_.add({"search",
+                   "Semantic search: find the documents of a collection closest in meaning to a query (not keyword "
+                   "matching). Returns the best `k` documents per query with their id, text, metadata and a "
+                   "cosine score (higher is closer).",
+                   search_schema(collections)},
+                  [this](const Json& a) { return search(a); });
+  }
 }
 
 Json EmbeddingTool::execute(const std::string& action, const Json& arguments) const {
@@ -115,9 +139,41 @@ Json EmbeddingTool::similarity(const Json& a) const {
   const service::Similarity s = service_.similarity(r);
   Json scores = Json::array();
   for (size_t i = 0; i < s.scores.size(); ++i) {
-    scores.push_back({{"text", r.sentences[i]}, {"score", tidy(s.scores[i])}});
+    scores.push_back({{"text", r.sentences[i]}, {"score", json_float(s.scores[i])}});
   }
   return {{"model", s.model}, {"scores", std::move(scores)}, {"usage", {{"tokens", s.usage.tokens}}}};
+}
+
+Json EmbeddingTool::search(const Json& a) const {
+  service::SearchRequest r;
+  r.collection = a["collection"].get<std::string>();
+  if (a.contains("query")) {
+    r.queries = {a["query"].get<std::string>()};
+    r.fields = service::FieldNames::of_list("query", true);
+  } else {
+    r.queries = a["queries"].get<std::vector<std::string>>();
+    r.fields = service::FieldNames::of_list("queries", false);
+  }
+  if (a.contains("k")) r.k = a["k"].get<size_t>();
+  if (a.contains("filter")) {
+    for (const auto& [column, value] : a["filter"].items()) r.filters.push_back({column, value.get<std::string>()});
+  }
+  const service::SearchResult result = service_.search(r);
+  Json results = Json::array();
+  for (size_t q = 0; q < result.hits.size(); ++q) {
+    Json hits = Json::array();
+    for (const auto& hit : result.hits[q]) {
+      Json h = {{"id", hit.id}, {"score", json_float(hit.score)}, {"text", hit.text}};
+      if (!hit.metadata.empty()) {
+        Json metadata = Json::object();
+        for (const auto& [column, value] : hit.metadata) metadata[column] = value;
+        h["metadata"] = std::move(metadata);
+      }
+      hits.push_back(std::move(h));
+    }
+    results.push_back({{"query", r.queries[q]}, {"hits", std::move(hits)}});
+  }
+  return {{"collection", result.collection}, {"model", result.model}, {"results", std::move(results)}};
 }
 
 }  // namespace arrowembed::tool

@@ -1,5 +1,7 @@
 #include "arrowembed/tool/tool_registry.h"
 
+#include <charconv>
+
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -43,6 +45,14 @@ std::string quoted_name(const std::string& description) {
 }
 
 }  // namespace
+
+double json_float(float value) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+  double out = 0;
+  std::from_chars(buf, end, out);
+  return out;
+}
 
 struct ToolRegistry::Entry {
   ToolInfo info;

@@ -40,7 +40,7 @@ MIN_COS, MAX_DIFF = 0.99999, 1e-4
 # Every path the server routes (the route table in src/server/routes.cc).
 SERVED_PATHS = {"/health", "/info", "/metrics", "/openapi.json", "/docs", "/v1/models", "/models",
                 "/embed", "/similarity", "/tokenize", "/v1/embeddings", "/embeddings", "/admin/models/{name}",
-                "/tools", "/mcp"}
+                "/tools", "/mcp", "/search", "/collections"}
 
 
 # --------------------------------------------------------------------------

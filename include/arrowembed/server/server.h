@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "arrowembed/engine/precision.h"
+#include "arrowembed/service/embedding_service.h"
 #include "arrowembed/service/model_spec.h"
 
 namespace arrowembed {
@@ -26,6 +27,9 @@ struct ServerOptions {
   // model name a request gives selects it, as OpenAI clients that always
   // send one expect; with named models, names are checked.
   bool any_name_selects_default = false;
+  // Collections served for search (POST /search, the search tool), each
+  // searched with the served model that made it.
+  std::vector<service::CollectionSpec> collections;
 
   std::string host = "127.0.0.1";
   int port = 8080;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "arrowembed/collection/collection.h"
 #include "arrowembed/engine/embedder.h"
 #include "arrowembed/service/model_spec.h"
 
@@ -127,6 +128,42 @@ struct ModelInfo {
   int64_t loaded_at = 0;    // Unix seconds
 };
 
+// A collection to serve: searched with the model that made it (checked by
+// fingerprint), which must be served.
+struct CollectionSpec {
+  std::string name;
+  std::filesystem::path path;
+  std::string model;  // empty: whichever served model made it
+};
+
+struct CollectionSummary {
+  std::string name;
+  std::string path;
+  std::string model;  // the served model its queries are embedded with
+  size_t size = 0;    // documents
+  size_t dimension = 0;
+  std::string dtype;  // of the stored vectors
+  bool has_index = false;
+  std::vector<std::string> metadata_columns;
+};
+
+struct SearchRequest {
+  std::string collection;
+  std::vector<std::string> queries;
+  FieldNames fields = FieldNames::of_list("queries", false);
+  size_t k = 10;
+  std::vector<collection::Filter> filters;
+  collection::SearchMode mode = collection::SearchMode::Auto;
+  std::optional<bool> truncate;
+};
+
+struct SearchResult {
+  std::string collection;
+  std::string model;
+  std::vector<std::vector<collection::Hit>> hits;  // one list per query, best first
+  Usage usage;
+};
+
 // What a load did.
 struct LoadResult {
   ModelInfo model;
@@ -157,9 +194,19 @@ class EmbeddingService {
   ModelInfo model(const std::string& name) const;  // empty name: the default
   bool has_models() const;
 
+  // Opens a collection and serves it for search. InvalidInput naming "path"
+  // when it cannot be opened or no served model made it; "name" when the
+  // name is taken.
+  void attach_collection(const CollectionSpec& spec);
+  std::vector<CollectionSummary> collections() const;  // in attach order
+
   Embeddings embed(const EmbedRequest& request) const;
   Similarity similarity(const SimilarityRequest& request) const;
   Tokenized tokenize(const TokenizeRequest& request) const;
+  // Embeds the queries with the collection's model, then searches it.
+  // CollectionNotFound for a name not served; Conflict when the model served
+  // under its model's name is no longer the one that made it (swapped).
+  SearchResult search(const SearchRequest& request) const;
 
   // Finishes every queued request, then refuses new ones as Unavailable.
   void stop();

@@ -31,6 +31,7 @@ class EmbeddingTool {
  private:
   Json embed(const Json& arguments) const;
   Json similarity(const Json& arguments) const;
+  Json search(const Json& arguments) const;
 
   const service::EmbeddingService& service_;
   ToolRegistry registry_;

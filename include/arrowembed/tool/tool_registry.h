@@ -14,6 +14,10 @@ namespace arrowembed::tool {
 
 using Json = nlohmann::ordered_json;
 
+// A float as a JSON number: the shortest decimal that reads back to it
+// (nlohmann would print the double it widens to, with twice the digits).
+double json_float(float value);
+
 struct ToolInfo {
   std::string name;
   std::string description;

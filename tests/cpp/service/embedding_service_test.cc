@@ -230,6 +230,55 @@ TEST(EmbeddingService, SwapUnderLoadNeverMixesModels) {
   EXPECT_EQ(refusal([&] { svc.load(spec("late", "tiny-bert-cls")); }).kind(), ErrorKind::Unavailable);
 }
 
+TEST(EmbeddingService, SearchesCollectionsWithTheModelThatMadeThem) {
+  EmbeddingService svc({.engine_threads = 2});
+  svc.load(spec("mean", "tiny-bert-mean"));
+  svc.load(spec("cls", "tiny-bert-cls"));
+  const std::vector<std::string> docs = {"a cat sits on the mat", "stock prices fell", "the kitten sleeps",
+                                         "rain is expected tomorrow", "a dog barks"};
+  const auto dir = std::filesystem::temp_directory_path() / "arrowembed-service-collection";
+  std::filesystem::remove_all(dir);
+  {
+    const Embedder mean = Embedder::load(testing::tiny_model("tiny-bert-mean"), {.num_threads = 1});
+    collection::Collection c = collection::Collection::create(dir, collection::model_fingerprint(mean, "mean"));
+    collection::NewDocuments add;
+    for (size_t i = 0; i < docs.size(); ++i) add.ids.push_back("d" + std::to_string(i));
+    add.texts = docs;
+    add.metadata = {{"kind", {"pet", "money", "pet", "weather", "pet"}}};
+    add.embeddings = svc.embed({.model = "mean", .texts = docs}).values;  // tiny-bert-mean normalises
+    c.add(add);
+  }
+  svc.attach_collection({.name = "docs", .path = dir});
+  const auto summaries = svc.collections();
+  ASSERT_EQ(summaries.size(), 1u);
+  EXPECT_EQ(summaries[0].model, "mean");  // found by fingerprint
+  EXPECT_EQ(summaries[0].size, docs.size());
+
+  const SearchResult r = svc.search({.collection = "docs", .queries = {docs[2], docs[3]}, .k = 2});
+  EXPECT_EQ(r.model, "mean");
+  ASSERT_EQ(r.hits.size(), 2u);
+  EXPECT_EQ(r.hits[0][0].id, "d2");  // a document is its own best match
+  EXPECT_NEAR(r.hits[0][0].score, 1.0f, 1e-5f);
+  EXPECT_EQ(r.hits[1][0].id, "d3");
+  EXPECT_GT(r.usage.tokens, 0u);
+  const SearchResult pets =
+      svc.search({.collection = "docs", .queries = {"weather"}, .k = 5, .filters = {{"kind", "pet"}}});
+  ASSERT_EQ(pets.hits[0].size(), 3u);
+  for (const auto& hit : pets.hits[0]) EXPECT_EQ(hit.metadata.at(0).second, "pet");
+
+  EXPECT_EQ(refusal([&] { svc.search({.collection = "nope", .queries = {"x"}}); }).kind(), ErrorKind::CollectionNotFound);
+  EXPECT_EQ(refusal([&] { svc.search({.collection = "docs", .queries = {"x"}, .k = 0}); }).field(), "k");
+  EXPECT_EQ(refusal([&] { svc.search({.collection = "docs", .queries = {}}); }).field(), "queries");
+  EXPECT_EQ(refusal([&] { svc.attach_collection({.name = "docs", .path = dir}); }).field(), "name");
+  EXPECT_EQ(refusal([&] { svc.attach_collection({.name = "x", .path = dir / "missing"}); }).field(), "path");
+  // Made by tiny-bert-mean: not searchable with cls.
+  EXPECT_EQ(refusal([&] { svc.attach_collection({.name = "x", .path = dir, .model = "cls"}); }).field(), "path");
+  // The model under its name swapped for another: refused, never compared across models.
+  svc.load(spec("mean", "tiny-bert-cls"));
+  EXPECT_EQ(refusal([&] { svc.search({.collection = "docs", .queries = {"x"}}); }).kind(), ErrorKind::Conflict);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ServiceError, KindNames) {
   EXPECT_EQ(error_kind_name(ErrorKind::Malformed), "malformed");
   EXPECT_EQ(error_kind_name(ErrorKind::InvalidInput), "invalid_input");
