@@ -181,3 +181,17 @@ class Server:
 def metric(metrics: dict, name: str, **labels) -> float:
     """One sample's value (0 when the series does not exist yet)."""
     return metrics.get((name, frozenset(labels.items())), 0.0)
+
+
+def serve_until_exit(cli, *args, timeout: float = 10) -> subprocess.CompletedProcess:
+    """Runs `arrowembed serve ARGS` that is expected to fail; fails the test if it keeps running."""
+    proc = subprocess.Popen([str(cli), "serve", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+        raise AssertionError(f"`arrowembed serve {' '.join(map(str, args))}` was still running after {timeout} s; "
+                             f"its log:\n{stderr}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, None, stderr)

@@ -25,6 +25,7 @@ import openai
 import pytest
 
 from conftest import TINY_MODELS, cpu_has_bf16, run_cli
+import server_util
 from server_util import STARTUP_TIMEOUT_S, Server, wait_until
 
 CLS, MEAN = TINY_MODELS / "tiny-bert-cls", TINY_MODELS / "tiny-bert-mean"
@@ -160,17 +161,7 @@ def two(cli, tmp_path_factory):
 
 
 def serve_until_exit(cli, *args, timeout=20) -> subprocess.CompletedProcess:
-    """Runs `arrowembed serve ARGS` that is expected to fail; fails the test if it keeps running."""
-    proc = subprocess.Popen([str(cli), "serve", "--port", "0", *map(str, args)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-        raise AssertionError(f"`arrowembed serve {' '.join(map(str, args))}` was still running after {timeout} s; "
-                             f"its log:\n{stderr}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, None, stderr)
+    return server_util.serve_until_exit(cli, "--port", "0", *args, timeout=timeout)
 
 
 def openai_model_not_found(r, served: list[str]):

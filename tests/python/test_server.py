@@ -31,7 +31,7 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from conftest import REPO, TINY_MODELS, cpu_has_bf16
-from server_util import Server, metric, request, wait_until
+from server_util import Server, metric, request, serve_until_exit, wait_until
 
 REFERENCE = REPO / "tests" / "fixtures" / "minilm-reference.parquet"
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
@@ -789,20 +789,6 @@ def test_cors(start_server, server):
     # Without --cors-allow-origin: no CORS headers at all.
     r = server.post("/embed", {"inputs": "a"}, {"Origin": "https://app.example"})
     assert r.status == 200 and r.header("access-control-allow-origin") is None
-
-
-def serve_until_exit(cli, *args, timeout=10) -> subprocess.CompletedProcess:
-    """Runs `arrowembed serve ARGS` that is expected to fail; fails the test if it keeps running."""
-    proc = subprocess.Popen([str(cli), "serve", *map(str, args)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-        raise AssertionError(f"`arrowembed serve {' '.join(map(str, args))}` was still running after {timeout} s; "
-                             f"its log:\n{stderr}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, None, stderr)
 
 
 def test_startup_refuses_a_queue_smaller_than_a_request(cli, f32_model):
