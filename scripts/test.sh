@@ -23,12 +23,12 @@ ARROWEMBED_BIN="$PWD/build-coverage/arrowembed" .venv/bin/pytest -q tests/python
 GCOVR=(.venv/bin/gcovr --root . --object-directory build-coverage --gcov-suspicious-hits-threshold 0 --merge-lines
   --gcov-ignore-parse-errors=negative_hits.warn_once_per_file)
 
-echo "C++ line coverage of the core (format, tokenizer, engine, service):"
+echo "C++ line coverage of the core (format, tokenizer, engine, collection, service):"
 "${GCOVR[@]}" \
-  --filter 'src/format/' --filter 'src/tokenizer/' --filter 'src/engine/' --filter 'src/service/' \
+  --filter 'src/format/' --filter 'src/tokenizer/' --filter 'src/engine/' --filter 'src/collection/' --filter 'src/service/' \
   --txt-summary --fail-under-line "$COVERAGE_FLOOR" --txt build-coverage/coverage.txt
 
-echo "C++ line coverage of the front ends (server, cli), for information:"
+echo "C++ line coverage of the front ends (tool, mcp, server, cli), for information:"
 "${GCOVR[@]}" \
-  --filter 'src/server/' --filter 'src/cli/' --txt-summary --txt build-coverage/coverage-frontends.txt |
+  --filter 'src/tool/' --filter 'src/mcp/' --filter 'src/server/' --filter 'src/cli/' --txt-summary --txt build-coverage/coverage-frontends.txt |
   grep -E '^(lines|functions)'
