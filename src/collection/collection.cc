@@ -21,7 +21,7 @@
 #include "collection/hnsw_index.h"
 #include "collection/manifest.h"
 #include "collection/segment.h"
-#include "collection/vector_kernels.h"
+#include "format/half.h"
 #include "engine/thread_pool.h"
 
 namespace arrowembed::collection {
@@ -146,7 +146,7 @@ struct Collection::State {
     const Segment& seg = *segments[s];
     if (manifest.dtype == DType::F32) return static_cast<const float*>(seg.embeddings());
     scratch.resize(seg.rows() * dimension());
-    f16_to_f32(static_cast<const uint16_t*>(seg.embeddings()), scratch.data(), scratch.size());
+    half::f16_to_f32(static_cast<const uint16_t*>(seg.embeddings()), scratch.data(), scratch.size());
     return scratch.data();
   }
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "collection/vector_kernels.h"
+#include "format/half.h"
 #include "engine/thread_pool.h"
 
 namespace arrowembed::collection {
@@ -68,7 +69,7 @@ std::vector<TopK> exact_search(const std::vector<SegmentView>& segments, size_t 
       if (!any) continue;
       const float* block;
       if (dtype == DType::F16) {
-        f16_to_f32(static_cast<const uint16_t*>(view.segment->embeddings()) + b * dim, widened.data(), rows * dim);
+        half::f16_to_f32(static_cast<const uint16_t*>(view.segment->embeddings()) + b * dim, widened.data(), rows * dim);
         block = widened.data();
       } else {
         block = static_cast<const float*>(view.segment->embeddings()) + b * dim;

@@ -5,7 +5,7 @@
 
 #include "arrowembed/error.h"
 #include "collection/durable_io.h"
-#include "collection/vector_kernels.h"
+#include "format/half.h"
 
 namespace arrowembed::collection {
 
@@ -46,7 +46,7 @@ void write_segment(const std::filesystem::path& path, const NewDocuments& docs, 
   std::shared_ptr<arrow::DataType> value_type;
   if (dtype == DType::F16) {
     auto buffer = check(arrow::AllocateBuffer(static_cast<int64_t>(n * 2)), path, "cannot write");
-    f32_to_f16(src, reinterpret_cast<uint16_t*>(buffer->mutable_data()), n);
+    half::f32_to_f16(src, reinterpret_cast<uint16_t*>(buffer->mutable_data()), n);
     values = std::move(buffer);
     value_type = arrow::float16();
   } else {

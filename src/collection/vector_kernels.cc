@@ -2,17 +2,13 @@
 
 #include <immintrin.h>
 
+#include "engine/simd.h"
+
 namespace arrowembed::collection {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
+using engine::simd::hsum;
 
 // R rows x Q queries: each loaded row chunk feeds Q multiply-adds and each
 // query chunk R, so 4x2 issues 6 loads per 8 FMAs in 8 accumulators.
@@ -53,21 +49,6 @@ void score_block(const float* block, size_t rows, size_t dim, const float* queri
   size_t q = 0;
   for (; q + 2 <= num_queries; q += 2) rows_of<2>(block, rows, dim, queries + q * dim, scores + q * rows, rows);
   if (q < num_queries) rows_of<1>(block, rows, dim, queries + q * dim, scores + q * rows, rows);
-}
-
-void f16_to_f32(const uint16_t* src, float* dst, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  for (; i < n; ++i) dst[i] = _cvtsh_ss(src[i]);
-}
-
-void f32_to_f16(const float* src, uint16_t* dst, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
-                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-  for (; i < n; ++i) dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
 }
 
 }  // namespace arrowembed::collection

@@ -1,6 +1,7 @@
 #pragma once
-// AVX2/FMA/F16C inner products for exact search (vector_kernels.cc is built
+// AVX2/FMA inner products for exact search (vector_kernels.cc is built
 // with -mavx2 -mfma -mf16c; the engine checks the CPU before any use).
+// f16 vectors are widened with format/half.h.
 #include <cstddef>
 #include <cstdint>
 
@@ -15,9 +16,5 @@ inline constexpr size_t kBlockRows = 16;
 // (rows <= kBlockRows). `block` is rows x dim floats, `queries` num_queries x dim.
 void score_block(const float* block, size_t rows, size_t dim, const float* queries, size_t num_queries,
                  float* scores);
-
-// f16 <-> f32 with IEEE round-to-nearest-even (as numpy's astype).
-void f16_to_f32(const uint16_t* src, float* dst, size_t n);
-void f32_to_f16(const float* src, uint16_t* dst, size_t n);
 
 }  // namespace arrowembed::collection
