@@ -13,7 +13,14 @@ if(Arrow_FOUND AND Parquet_FOUND)
   return()
 endif()
 
-set(ARROWEMBED_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+# A pip build of the Python package (scikit-build-core) uses the interpreter
+# it builds for, whose pyarrow the package will run with.
+if(DEFINED SKBUILD AND Python_EXECUTABLE)
+  set(_default_python "${Python_EXECUTABLE}")
+else()
+  set(_default_python "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+endif()
+set(ARROWEMBED_PYTHON "${_default_python}" CACHE FILEPATH
     "Python interpreter whose pyarrow provides Arrow C++")
 execute_process(
   COMMAND "${ARROWEMBED_PYTHON}" -c

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything arrowembed needs on a fresh Debian 12 machine: Debian
-# packages (C++ libraries, tools) and a Python venv inside the repo (.venv)
-# whose pyarrow wheel doubles as the Arrow C++ SDK. Idempotent and quiet when
-# everything is already there.
+# packages (C++ libraries, tools), a Python venv inside the repo (.venv)
+# whose pyarrow wheel doubles as the Arrow C++ SDK, and the arrowembed
+# Python package built from this tree into it (pip install .; incremental,
+# in build-python/). Idempotent and quiet when everything is already there.
 #   scripts/setup.sh              build + test dependencies
 #   scripts/setup.sh --reference  also torch/transformers/sentence-transformers
 #                                 (fixture generation and benchmarks only)
@@ -16,6 +17,7 @@ APT_PACKAGES=(
   libopenblas-dev
   libcpp-httplib-dev libvalijson-dev
   libhnswlib-dev
+  python3-dev python3-venv
 )
 
 missing=()
@@ -56,3 +58,9 @@ pip_install scripts/requirements-test.txt
 if [ "${1:-}" = "--reference" ]; then
   pip_install scripts/requirements-reference.txt
 fi
+
+# The Python package, from this tree: scikit-build-core runs the project's
+# CMake (pyproject.toml) with the build tools installed above, and rebuilds
+# only what changed.
+.venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps . 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import arrowembed" || { echo "setup: the arrowembed package did not install" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #include "arrowembed/engine/embedder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -47,6 +48,18 @@ struct Embedder::State {
 };
 
 void l2_normalize(std::span<float> vector) { engine::l2_normalize(vector.data(), vector.size()); }
+
+void truncate_rows(std::span<float> values, size_t rows, size_t dimension, size_t keep, bool normalize) {
+  if (keep > dimension || values.size() < rows * dimension) {
+    throw Error("truncate_rows: " + std::to_string(rows) + " rows of " + std::to_string(dimension) + " in " +
+                std::to_string(values.size()) + " floats cannot keep " + std::to_string(keep));
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    float* dst = values.data() + r * keep;  // dst <= src: compacting forwards is safe
+    std::memmove(dst, values.data() + r * dimension, keep * sizeof(float));
+    if (normalize) engine::l2_normalize(dst, keep);
+  }
+}
 
 Embedder::Embedder(std::shared_ptr<State> state) : state_(std::move(state)) {}
 

@@ -431,12 +431,7 @@ void EmbeddingService::stop() {
 }
 
 void finish_rows(std::vector<float>& values, size_t rows, size_t dimension, size_t keep, bool normalize) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* src = values.data() + r * dimension;
-    float* dst = values.data() + r * keep;  // dst <= src: compacting forwards is safe
-    std::memmove(dst, src, keep * sizeof(float));
-    if (normalize) l2_normalize(std::span<float>(dst, keep));
-  }
+  truncate_rows(values, rows, dimension, keep, normalize);
   values.resize(rows * keep);
 }
 

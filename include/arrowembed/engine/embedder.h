@@ -71,6 +71,11 @@ struct EmbedStats {
 // max(||x||, 1e-12)), as embed() does when the model normalises.
 void l2_normalize(std::span<float> vector);
 
+// Keeps the first `keep` of each of `rows` rows of `dimension` floats
+// (Matryoshka truncation), moving row r to values[r * keep], then
+// L2-normalises each row when asked. keep <= dimension.
+void truncate_rows(std::span<float> values, size_t rows, size_t dimension, size_t keep, bool normalize);
+
 class Embedder {
  public:
   // Opens a model file (.arrow for zero-copy; .parquet and Hugging Face
