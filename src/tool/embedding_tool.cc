@@ -18,8 +18,7 @@ std::string string_or(const Json& arguments, const char* key, std::string fallba
 }
 
 const char* const kModelDescription =
-    "Name of the embedding model to use (the server's default model when omitted). The names served are listed by "
-    "GET /v1/models.";
+    "Name of the embedding model to use; omit it for the default model (the first one loaded).";
 
 Json embed_schema() {
   return {{"type", "object"},
