@@ -74,7 +74,7 @@ cleanup() {
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
       [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null || true
     done
-    for m in "$root/dev/pts" "$root/dev" "$root/proc"; do
+    for m in "$root/dev/shm" "$root/dev/pts" "$root/dev" "$root/sys" "$root/proc"; do
       if mountpoint -q "$m"; then umount "$m" || umount -l "$m" || true; fi
     done
     if grep -q " $root/" /proc/mounts; then
@@ -148,8 +148,10 @@ clone_repo() {
 
 mount_root() {
   mount -t proc proc "$root/proc"
+  mount -t sysfs -o ro sysfs "$root/sys"  # CPU topology and cgroup limits (Ray reads them)
   mount --bind /dev "$root/dev"
   mount --bind /dev/pts "$root/dev/pts"  # dpkg logs through a pseudo-terminal
+  mount -t tmpfs -o size=4g,mode=1777 tmpfs "$root/dev/shm"  # shared memory (Ray's object store)
 }
 
 # A clean environment, as a new login on a new machine has it, plus CI's
@@ -169,7 +171,7 @@ step "Debian base packages (cached in $CACHE)" make_base_tarball
 step "new Debian 12 root" make_root
 step "registry configuration" copy_registry_config
 step "clone the repository" clone_repo
-step "mount /proc, /dev and /dev/pts" mount_root
+step "mount /proc, /sys, /dev, /dev/pts and /dev/shm" mount_root
 step "set-up command: scripts/run.sh --no-serve" in_root 'scripts/run.sh --no-serve'
 step "test command: scripts/test.sh" in_root 'cmake --version | head -n1 && scripts/test.sh'
 echo "fresh_check: both README commands passed on a fresh Debian 12 root"
