@@ -88,25 +88,36 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------
 # CPU accounting: this process tree vs the whole machine.
 
-def tree_cpu_seconds() -> float:
-    """CPU time of this process and every descendant (their reaped children included)."""
+def process_table() -> dict[int, tuple[str, int, int]]:
+    """Every process now: pid -> (state, parent pid, CPU ticks incl. reaped children)."""
     procs = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open(f"/proc/{d}/stat") as f:
                     rest = f.read().rsplit(")", 1)[1].split()
-                procs[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))
+                procs[int(d)] = (rest[0], int(rest[1]), sum(int(x) for x in rest[11:15]))
             except (OSError, IndexError, ValueError):
                 pass
+    return procs
+
+
+def descendants(procs: dict[int, tuple[str, int, int]], keep: set[int] = frozenset()) -> set[int]:
+    """This process and its descendants in `procs`, but for `keep` and theirs."""
     mine, grew = {os.getpid()}, True
     while grew:
         grew = False
-        for pid, (ppid, _) in procs.items():
-            if ppid in mine and pid not in mine:
+        for pid, (_, ppid, _) in procs.items():
+            if ppid in mine and pid not in mine and pid not in keep:
                 mine.add(pid)
                 grew = True
-    return sum(procs[p][1] for p in mine if p in procs) / os.sysconf("SC_CLK_TCK")
+    return mine
+
+
+def tree_cpu_seconds() -> float:
+    """CPU time of this process and every descendant (their reaped children included)."""
+    procs = process_table()
+    return sum(procs[p][2] for p in descendants(procs) if p in procs) / os.sysconf("SC_CLK_TCK")
 
 
 def snapshot() -> tuple[float, float, float]:
@@ -324,23 +335,8 @@ def end_descendants(keep: set[int] = frozenset()) -> None:
     died can leave Ray's processes behind), by pid, but for `keep` and theirs."""
     import signal
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        procs = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open(f"/proc/{d}/stat") as f:
-                        rest = f.read().rsplit(")", 1)[1].split()
-                    if rest[0] != "Z":
-                        procs[int(d)] = int(rest[1])
-                except (OSError, IndexError, ValueError):
-                    pass
-        mine, grew = {os.getpid()}, True
-        while grew:
-            grew = False
-            for pid, ppid in procs.items():
-                if ppid in mine and pid not in mine and pid not in keep:
-                    mine.add(pid)
-                    grew = True
+        procs = {pid: p for pid, p in process_table().items() if p[0] != "Z"}
+        mine = descendants(procs, keep)
         mine.discard(os.getpid())
         if not mine:
             return
