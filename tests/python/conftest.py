@@ -62,3 +62,17 @@ def converted(cli, real_model, tmp_path_factory) -> dict[str, Path]:
         run_cli("convert", real_model, "-o", arrow, "--dtype", dtype, "--parquet", parquet)
         files[f"{dtype}.arrow"], files[f"{dtype}.parquet"] = arrow, parquet
     return files
+
+
+@pytest.fixture(scope="session")
+def model_path(converted) -> Path:
+    """The f32 model file the Python package's tests load."""
+    return converted["f32.arrow"]
+
+
+@pytest.fixture(scope="session")
+def model(model_path):
+    """One arrowembed.Model shared by the Python package's tests (it is
+    thread-safe and none of them changes it)."""
+    import arrowembed  # only the package's tests need it installed
+    return arrowembed.Model(model_path)

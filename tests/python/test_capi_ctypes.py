@@ -74,11 +74,6 @@ def handle(lib, converted):
     lib.arrowembed_model_free(h)
 
 
-@pytest.fixture(scope="module")
-def model(converted):
-    return arrowembed.Model(converted["f32.arrow"])
-
-
 def embed_arrow(lib, handle, array: pa.Array, options=None):
     """Exports `array` to C, embeds it, imports the result; returns (status, result, input structs)."""
     schema, arr = ArrowSchema(), ArrowArray()

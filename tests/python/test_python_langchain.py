@@ -40,16 +40,6 @@ def cli_vectors(model: Path, lines: list[str], tmp: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def model_path(converted) -> Path:
-    return converted["f32.arrow"]
-
-
-@pytest.fixture(scope="module")
-def model(model_path) -> arrowembed.Model:
-    return arrowembed.Model(model_path)
-
-
-@pytest.fixture(scope="module")
 def collection(model_path, tmp_path_factory) -> Path:
     """The reference texts as a collection, ids r0..r302, made by the CLI."""
     tmp = tmp_path_factory.mktemp("collection")

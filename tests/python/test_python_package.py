@@ -31,11 +31,6 @@ def texts(reference) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def model(converted) -> arrowembed.Model:
-    return arrowembed.Model(converted["f32.arrow"])
-
-
-@pytest.fixture(scope="module")
 def cli_vectors(converted, tmp_path_factory) -> np.ndarray:
     """The reference texts as `arrowembed embed` makes them, in one call."""
     out = tmp_path_factory.mktemp("cli") / "out.parquet"

@@ -51,16 +51,6 @@ def rows(column) -> np.ndarray:
     return column.flatten().to_numpy().reshape(len(column), -1)
 
 
-@pytest.fixture(scope="module")
-def model_path(converted) -> Path:
-    return converted["f32.arrow"]
-
-
-@pytest.fixture(scope="module")
-def model(model_path) -> arrowembed.Model:
-    return arrowembed.Model(model_path)
-
-
 # ---------------------------------------------------------------------------
 # In this process: no cluster.
 
