@@ -1,4 +1,4 @@
-// arrowembed convert SRC -o FILE.arrow [--dtype f32|f16] [--parquet FILE.parquet]
+// arrowembed convert SRC -o FILE.arrow [--dtype f32|f16|int8] [--parquet FILE.parquet]
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -60,8 +60,8 @@ void register_convert(CLI::App& app) {
   cmd->add_option("input", args->input, "Hugging Face model directory, or .parquet/.arrow model file")->required();
   cmd->add_option("-o,--output", args->output, "Output model file (.arrow: Arrow IPC; .parquet: Parquet)")
       ->required();
-  cmd->add_option("--dtype", args->dtype, "Weight matrix type: f32 or f16 (default: the source's)")
-      ->check(CLI::IsMember({"f32", "f16"}));
+  cmd->add_option("--dtype", args->dtype, "Weight matrix type: f32, f16 or int8 (per-row scales; default: the source's)")
+      ->check(CLI::IsMember({"f32", "f16", "int8"}));
   cmd->add_option("--parquet", args->parquet, "Also write the compressed Parquet (zstd) form here");
   cmd->add_option("--zstd-level", args->zstd_level, "zstd level for Parquet output")
       ->check(CLI::Range(1, 22));

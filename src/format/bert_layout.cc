@@ -3,6 +3,7 @@
 #include <map>
 
 #include "arrowembed/error.h"
+#include "arrowembed/format/int8.h"
 
 namespace arrowembed::bert {
 
@@ -53,9 +54,17 @@ void check_tensors(const ModelConfig& config, std::span<const TensorView> tensor
     if (t.shape != e.shape)
       throw Error("tensor '" + e.name + "' has shape " + t.shape_string() + " but the config implies " +
                   shape_string(e.shape));
-    if (!is_stored_weight_dtype(t.dtype))
+    if (!is_stored_weight_dtype(t.dtype) || (t.dtype == DType::I8 && t.shape.size() != 2))
       throw Error("tensor '" + e.name + "' has unsupported dtype " + std::string(dtype_name(t.dtype)));
+    if (t.dtype == DType::I8) {
+      auto scale = by_name.find(int8::scale_name(e.name));
+      int8::check_scale(t, scale == by_name.end() ? nullptr : scale->second);
+    }
   }
+}
+
+bool stays_f16_in_int8_file(std::string_view tensor_name) {
+  return tensor_name == "embeddings.position_embeddings.weight" || tensor_name == "embeddings.token_type_embeddings.weight";
 }
 
 std::string canonical_tensor_name(const std::string& name) {

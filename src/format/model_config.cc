@@ -53,7 +53,7 @@ void ModelConfig::validate() const {
          std::to_string(max_position_embeddings));
   if (!(layer_norm_eps > 0)) fail("layer_norm_eps must be positive");
   if (hidden_act != "gelu") fail("hidden_act '" + hidden_act + "' is not supported (only gelu)");
-  if (!is_stored_weight_dtype(dtype)) fail("dtype must be f32 or f16");
+  if (!is_stored_weight_dtype(dtype)) fail("dtype must be f32, f16 or int8");
 }
 
 std::string ModelConfig::to_json() const {

@@ -4,6 +4,7 @@
 #include <arrow/extension/fixed_shape_tensor.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -19,7 +20,8 @@ std::shared_ptr<arrow::DataType> arrow_value_type(DType dtype) {
   switch (dtype) {
     case DType::F32: return arrow::float32();
     case DType::F16: return arrow::float16();
-    default: throw Error("a model file stores only f32 and f16 tensors, not " + std::string(dtype_name(dtype)));
+    case DType::I8: return arrow::int8();
+    default: throw Error("a model file stores only f32, f16 and int8 tensors, not " + std::string(dtype_name(dtype)));
   }
 }
 
@@ -70,8 +72,10 @@ std::shared_ptr<arrow::RecordBatch> build_batch(const ModelConfig& config, std::
                                                 std::span<const uint64_t> checksums) {
   arrow::FieldVector fields;
   arrow::ArrayVector columns;
+  int version = kFirstFormatVersion;  // the oldest version that can read these tensors
   for (size_t i = 0; i < tensors.size(); ++i) {
     const TensorView& t = tensors[i];
+    if (t.dtype == DType::I8) version = std::max(version, kInt8FormatVersion);
     if (t.shape.empty() || t.numel() <= 0 || t.numel() > INT32_MAX)
       throw Error("tensor '" + t.name + "' with shape " + t.shape_string() + " cannot be stored");
     auto value_type = arrow_value_type(t.dtype);
@@ -93,7 +97,7 @@ std::shared_ptr<arrow::RecordBatch> build_batch(const ModelConfig& config, std::
   fields.push_back(arrow::field(kTokenizerColumn, arrow::utf8(), /*nullable=*/false));
   columns.push_back(*tokenizer.Finish());
   auto metadata = arrow::key_value_metadata({kVersionKey, kConfigKey},
-                                            {std::to_string(kFormatVersion), config.to_json()});
+                                            {std::to_string(version), config.to_json()});
   return arrow::RecordBatch::Make(arrow::schema(fields, metadata), 1, columns);
 }
 
@@ -141,7 +145,11 @@ void read_batch(const std::shared_ptr<arrow::RecordBatch>& batch, ModelFile::Sta
     switch (values.type_id()) {
       case arrow::Type::FLOAT: t.dtype = DType::F32; break;
       case arrow::Type::HALF_FLOAT: t.dtype = DType::F16; break;
-      default: throw Error(where + ": element type " + values.type()->ToString() + " is not float32/float16");
+      case arrow::Type::INT8:
+        if (v < kInt8FormatVersion) throw Error(where + ": int8 tensors need format version 2, the file says " + version);
+        t.dtype = DType::I8;
+        break;
+      default: throw Error(where + ": element type " + values.type()->ToString() + " is not float32/float16/int8");
     }
     t.shape = column_shape(field, where);
     if (t.numel() != list.value_length(0) || values.null_count() != 0)

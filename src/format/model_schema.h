@@ -1,12 +1,16 @@
 #pragma once
-// The arrowembed model file layout, format version 1, shared by the Arrow
-// IPC and Parquet forms:
+// The arrowembed model file layout, shared by the Arrow IPC and Parquet
+// forms (format version 1; version 2 adds int8 tensors, see below):
 //
 //  - one record batch with one row;
 //  - one column per tensor, named like the tensor, of Arrow's canonical
 //    extension type arrow.fixed_shape_tensor (storage: fixed_size_list of
-//    float32 or float16 with all of the tensor's elements), so pyarrow reads
-//    each column straight into a numpy array of the right shape;
+//    float32, float16 or int8 with all of the tensor's elements), so pyarrow
+//    reads each column straight into a numpy array of the right shape;
+//  - (version 2) an int8 matrix has an f32 column "<name>_scale" beside it,
+//    one scale per row (format/int8.h). A file is written with the oldest
+//    version that can read it: 2 only when it holds int8 tensors, so f32
+//    and f16 files stay readable by older arrowembed;
 //  - field metadata "arrowembed.xxh3": XXH3-64 of the tensor bytes (hex);
 //  - a utf8 column "tokenizer.json": the Hugging Face tokenizer.json,
 //    byte for byte (a column, not schema metadata, because the IPC file
@@ -27,7 +31,9 @@
 
 namespace arrowembed::model_schema {
 
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFirstFormatVersion = 1;
+inline constexpr int kInt8FormatVersion = 2;
+inline constexpr int kFormatVersion = kInt8FormatVersion;  // the newest this build reads
 inline constexpr int kAlignment = 64;
 inline constexpr const char* kVersionKey = "arrowembed.format_version";
 inline constexpr const char* kConfigKey = "arrowembed.config";

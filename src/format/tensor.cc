@@ -13,6 +13,8 @@ template <>
 constexpr DType dtype_of<uint16_t>() { return DType::F16; }  // raw half bits
 template <>
 constexpr DType dtype_of<int64_t>() { return DType::I64; }
+template <>
+constexpr DType dtype_of<int8_t>() { return DType::I8; }
 }  // namespace
 
 template <typename T>
@@ -27,6 +29,7 @@ std::span<const T> TensorView::values() const {
 template std::span<const float> TensorView::values<float>() const;
 template std::span<const uint16_t> TensorView::values<uint16_t>() const;
 template std::span<const int64_t> TensorView::values<int64_t>() const;
+template std::span<const int8_t> TensorView::values<int8_t>() const;
 
 std::string TensorView::shape_string() const {
   std::string s = "[";

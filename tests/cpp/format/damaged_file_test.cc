@@ -100,7 +100,7 @@ fs::path with_metadata(const fs::path& good, const fs::path& out, const std::str
 
 TEST_F(DamagedFile, VersionsAndConfigs) {
   const auto good = dir_ / "good.arrow";
-  EXPECT_NE(open_error(with_metadata(good, dir_ / "v2.arrow", model_schema::kVersionKey, "2"))
+  EXPECT_NE(open_error(with_metadata(good, dir_ / "v3.arrow", model_schema::kVersionKey, "3"))
                 .find("newer than this arrowembed reads"),
             std::string::npos);
   EXPECT_NE(open_error(with_metadata(good, dir_ / "vx.arrow", model_schema::kVersionKey, "1x"))

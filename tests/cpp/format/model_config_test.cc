@@ -83,7 +83,10 @@ TEST(ModelConfig, NamesParse) {
   EXPECT_EQ(parse_dtype("f32"), DType::F32);
   EXPECT_EQ(dtype_size(DType::BF16), 2u);
   EXPECT_EQ(dtype_name(DType::I64), "i64");
-  EXPECT_THROW(parse_dtype("int8"), Error);
+  EXPECT_EQ(parse_dtype("int8"), DType::I8);
+  EXPECT_EQ(dtype_name(DType::I8), "int8");
+  EXPECT_EQ(dtype_size(DType::I8), 1u);
+  EXPECT_THROW(parse_dtype("int4"), Error);
 }
 
 TEST(BertLayout, ExpectedTensorsFollowTheConfig) {
