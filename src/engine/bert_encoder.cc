@@ -1,10 +1,19 @@
 #include "engine/bert_encoder.h"
 
 #include "arrowembed/format/bert_layout.h"
+#include "arrowembed/format/int8.h"
 #include "engine/attention.h"
 #include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
+
+namespace {
+// An int8 matrix's per-row scales, stored beside it (format/int8.h); null
+// for float matrices.
+const TensorView* row_scales(const ModelFile& model, const TensorView& matrix) {
+  return matrix.dtype == DType::I8 ? &int8::scale_of(model, matrix) : nullptr;
+}
+}  // namespace
 
 void Workspace::reserve(size_t tokens, size_t hidden, size_t intermediate) {
   for (auto* buf : {&x, &q, &k, &v, &ctx, &tmp})
@@ -15,18 +24,23 @@ void Workspace::reserve(size_t tokens, size_t hidden, size_t intermediate) {
 size_t Workspace::bytes() const {
   size_t floats = 0;
   for (const auto* buf : {&x, &q, &k, &v, &ctx, &tmp, &inter}) floats += buf->capacity();
-  return floats * sizeof(float) + linear.rounded.capacity() * sizeof(uint16_t);
+  return floats * sizeof(float) + linear.bytes.capacity();
 }
 
 BertEncoder::BertEncoder(const ModelFile& model, MatmulPrecision precision) : config_(model.config()) {
   auto f32 = [&](const std::string& name) { return model.tensor(name).values<float>().data(); };
   auto linear = [&](int64_t layer, const char* base) {
     const std::string prefix = bert::layer_tensor(layer, base);
-    return Linear(model.tensor(prefix + ".weight"), model.tensor(prefix + ".bias"), precision);
+    const TensorView& weight = model.tensor(prefix + ".weight");
+    return Linear(weight, model.tensor(prefix + ".bias"), precision, row_scales(model, weight));
   };
-  embeddings_.word = model.tensor("embeddings.word_embeddings.weight");
-  embeddings_.position = model.tensor("embeddings.position_embeddings.weight");
-  embeddings_.token_type = model.tensor("embeddings.token_type_embeddings.weight");
+  auto table = [&](const char* name) { return EmbeddingTable{model.tensor(name), nullptr}; };
+  embeddings_.word = table("embeddings.word_embeddings.weight");
+  embeddings_.position = table("embeddings.position_embeddings.weight");
+  embeddings_.token_type = table("embeddings.token_type_embeddings.weight");
+  for (EmbeddingTable* t : {&embeddings_.word, &embeddings_.position, &embeddings_.token_type}) {
+    if (const TensorView* scale = row_scales(model, t->values)) t->row_scales = scale->values<float>().data();
+  }
   embeddings_.ln_gamma = f32("embeddings.LayerNorm.weight");
   embeddings_.ln_beta = f32("embeddings.LayerNorm.bias");
   embeddings_.eps = static_cast<float>(config_.layer_norm_eps);

@@ -45,8 +45,21 @@ void add_row(float* x, const float* y, size_t n) {
   for (; i < n; ++i) x[i] += y[i];
 }
 
-// out += row `index` of an f32 or f16 table.
-void add_table_row(const TensorView& table, size_t index, size_t width, float* out) {
+// out += row `index` of an f32, f16 or int8 table.
+void add_table_row(const EmbeddingTable& t, size_t index, size_t width, float* out) {
+  const TensorView& table = t.values;
+  if (table.dtype == DType::I8) {
+    const int8_t* src = static_cast<const int8_t*>(table.data) + index * width;
+    const __m256 scale = _mm256_set1_ps(t.row_scales[index]);
+    size_t i = 0;
+    for (; i + 8 <= width; i += 8) {
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i));
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+      _mm256_storeu_ps(out + i, _mm256_fmadd_ps(v, scale, _mm256_loadu_ps(out + i)));
+    }
+    for (; i < width; ++i) out[i] += static_cast<float>(src[i]) * t.row_scales[index];
+    return;
+  }
   if (table.dtype == DType::F32) {
     add_row(out, static_cast<const float*>(table.data) + index * width, width);
     return;

@@ -14,10 +14,15 @@ class ThreadPool;
 void add_layer_norm(float* x, const float* residual, size_t rows, size_t width, const float* gamma,
                     const float* beta, float eps, ThreadPool& pool);
 
+// One embedding table: f32, f16, or int8 with a scale per row.
+struct EmbeddingTable {
+  TensorView values;
+  const float* row_scales = nullptr;  // int8 only
+};
 // The embedding layer: word + position + token-type (0) embeddings of each
-// token, then LayerNorm. Tables may be f32 or f16.
+// token, then LayerNorm.
 struct EmbeddingTables {
-  TensorView word, position, token_type;
+  EmbeddingTable word, position, token_type;
   const float* ln_gamma = nullptr;
   const float* ln_beta = nullptr;
   float eps = 1e-12f;

@@ -1,26 +1,26 @@
 #pragma once
 // A fully connected layer, y = x W^T + b, with W in PyTorch's [out, in]
-// layout used in place from the model file (f32 or f16).
+// layout from the model file (f32, f16, or int8 with per-row scales).
 //
-// Products of few rows (one short text) run on small_gemm.h, on W in place
-// (f16 weights widened in registers). Products of more rows (batches) run
-// on f32_gemm.h, on W packed into column panels by the first such product:
-// a process that only ever embeds single texts never holds the packed copy.
-// With MatmulPrecision::BF16 the weights are packed to bf16 once, at
-// construction, and every product runs on bf16_gemm.h.
+// How W is held and multiplied is its MatrixKernel's business, chosen in
+// one place by dtype, precision and CPU (matrix_kernel.h): the f32 kernel
+// runs few rows (one short text) on W in place and more rows on panels it
+// packs on the first such product, so a process that only ever embeds
+// single texts never holds the packed copy; bf16 and int8 pack at
+// construction.
 //
-// Work is spread over the engine's pool by tasks of (block of rows, range
-// of panels); several layers on the same input (Q, K and V) share one
-// parallel loop. GELU, when asked for, is applied to each task's block
-// while it is still in cache.
+// Linear spreads the work over the engine's pool by tasks of (block of
+// rows, range of columns); several layers on the same input (Q, K and V)
+// share one parallel loop and one prepared input. GELU, when asked for, is
+// applied to each task's block while it is still in cache.
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
-#include <vector>
+#include <string_view>
 
 #include "arrowembed/engine/precision.h"
 #include "arrowembed/format/tensor.h"
+#include "engine/matrix_kernel.h"
 
 namespace arrowembed::engine {
 
@@ -30,18 +30,19 @@ enum class Activation { None, Gelu };
 
 class Linear {
  public:
-  // Per-call buffers, reused from call to call (see Workspace).
-  struct Scratch {
-    std::vector<uint16_t> rounded;  // the input rounded to bf16
-  };
+  // Per-call buffers, reused from call to call.
+  using Scratch = KernelScratch;
 
   Linear() = default;
-  // Throws Error for mismatched shapes or dtypes, or BF16 on a CPU without
-  // AVX512-BF16.
-  Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision precision = MatmulPrecision::F32);
+  // `scale`: an int8 weight's per-row scales (format/int8.h). Throws Error
+  // for mismatched shapes or dtypes, or a precision the CPU lacks.
+  Linear(const TensorView& weight, const TensorView& bias, MatmulPrecision precision = MatmulPrecision::F32,
+         const TensorView* scale = nullptr);
 
   size_t in_features() const { return in_; }
   size_t out_features() const { return out_; }
+  // The kernel's name ("f32-avx2", "int8-vnni512", ...).
+  std::string_view kernel_name() const { return kernel_->name(); }
 
   // x: rows x in_features (row stride in_features); y: rows x out_features.
   void forward(const float* x, size_t rows, float* y, Activation activation, ThreadPool& pool,
@@ -54,49 +55,23 @@ class Linear {
     Activation activation;
   };
   // forward() of several layers on the same input x (e.g. Q, K and V), with
-  // the same results; on few rows their products share one parallel loop.
+  // the same results, in one parallel loop.
   static void forward_shared(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
                              Scratch& scratch);
 
-  // Makes the packed weights of many-row products now rather than on the
-  // first such product (f32; BF16 packs at construction). Thread-safe.
-  void pack() const;
+  // Makes packed weights now rather than on first use. Thread-safe.
+  void pack() const { kernel_->pack(); }
   // Bytes of packed weights this layer holds (0 before any are made).
-  size_t packed_bytes() const;
+  size_t packed_bytes() const { return kernel_->packed_bytes(); }
 
-  // Products of at most this many rows run on the small-M kernel
-  // (small_gemm.h) instead of the packed one (f32_gemm.h).
+  // Products of at most this many rows run the f32 kernel on W in place.
   static size_t small_rows_limit();
 
   // Multiply-adds x 2 for `rows` rows.
   double flops(size_t rows) const { return 2.0 * static_cast<double>(rows) * in_ * out_; }
 
  private:
-  // Columns per task of the small-M path, and one such task.
-  size_t small_chunk_columns(size_t threads) const;
-  void forward_small(const float* x, size_t rows, float* y, Activation activation, size_t n0, size_t n1) const;
-  // The packed paths: tasks of (row block, panel range) over the products
-  // of `jobs`, on f32 panels or (bf16) on the input rounded once into
-  // scratch.rounded.
-  static void forward_packed(std::initializer_list<Job> jobs, const float* x, size_t rows, ThreadPool& pool,
-                             Scratch& scratch, bool bf16);
-  // W as f32: in place, or (f16) widened into `widened`; for packing.
-  const float* f32_weights(std::vector<float>& widened) const;
-  // W in f32_gemm.h's panels, packed by the first caller.
-  const float* f32_panels() const;
-
-  // f32_gemm.h's panels of W, made on first use (std::once_flag is not
-  // movable, hence the pointer).
-  struct PackedF32 {
-    std::once_flag once;
-    std::vector<float> panels;
-  };
-
-  const void* weight_ = nullptr;
-  std::vector<uint16_t> packed_bf16_;  // BF16 precision: W in bf16_gemm.h's panels
-  std::unique_ptr<PackedF32> packed_f32_ = std::make_unique<PackedF32>();
-  bool weight_f16_ = false;
-  const float* bias_ = nullptr;
+  std::unique_ptr<MatrixKernel> kernel_;
   size_t in_ = 0, out_ = 0;
 };
 
