@@ -35,8 +35,10 @@ void quantize_rows(const float* w, size_t rows, size_t columns, int8_t* q, float
   for (size_t r = 0; r < rows; ++r) {
     const float* row = w + r * columns;
     float max_abs = 0.0f;
-    for (size_t c = 0; c < columns; ++c) max_abs = std::max(max_abs, std::fabs(row[c]));
-    if (!std::isfinite(max_abs)) throw Error("cannot quantize a matrix with non-finite values to int8");
+    for (size_t c = 0; c < columns; ++c) {
+      if (!std::isfinite(row[c])) throw Error("cannot quantize a matrix with non-finite values to int8");
+      max_abs = std::max(max_abs, std::fabs(row[c]));
+    }
     const float scale = max_abs / 127.0f;
     scales[r] = scale;
     for (size_t c = 0; c < columns; ++c) {

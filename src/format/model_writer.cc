@@ -172,7 +172,7 @@ void write_parquet(const std::shared_ptr<arrow::RecordBatch>& batch, const fs::p
 }  // namespace
 
 void write_model(const ModelFile& model, const fs::path& out, const WriteOptions& options) {
-  const DType dtype = options.dtype.value_or(model.config().dtype == DType::F16 ? DType::F16 : DType::F32);
+  const DType dtype = options.dtype.value_or(model.config().dtype);  // validate() made it a stored dtype
   if (!is_stored_weight_dtype(dtype))
     throw Error("a model file stores f32, f16 or int8 weights, not " + std::string(dtype_name(dtype)));
   ModelConfig config = model.config();

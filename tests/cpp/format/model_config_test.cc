@@ -100,5 +100,35 @@ TEST(BertLayout, ExpectedTensorsFollowTheConfig) {
   EXPECT_EQ(bert::canonical_tensor_name("cls.predictions.bias"), "cls.predictions.bias");
 }
 
+// An int8 matrix needs its f32 scale tensor, one value per row.
+TEST(BertLayout, Int8MatricesNeedTheirScales) {
+  ModelConfig c = minilm();
+  c.num_layers = 1;
+  c.vocab_size = 8;
+  c.max_position_embeddings = 256;
+  std::vector<TensorView> tensors;
+  for (const auto& e : bert::expected_tensors(c)) tensors.push_back({e.name, DType::F32, e.shape, nullptr});
+  EXPECT_NO_THROW(bert::check_tensors(c, tensors));
+  tensors[0].dtype = DType::I8;  // the word table
+  auto error = [&] {
+    try {
+      bert::check_tensors(c, tensors);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error().find("has no scale tensor 'embeddings.word_embeddings.weight_scale'"), std::string::npos) << error();
+  tensors.push_back({"embeddings.word_embeddings.weight_scale", DType::F32, {7}, nullptr});
+  EXPECT_NE(error().find("must be f32 of shape [8]"), std::string::npos) << error();
+  tensors.back().shape = {8};
+  tensors.back().dtype = DType::F16;
+  EXPECT_NE(error().find("must be f32 of shape [8]"), std::string::npos) << error();
+  tensors.back().dtype = DType::F32;
+  EXPECT_NO_THROW(bert::check_tensors(c, tensors));
+  tensors[3].dtype = DType::I8;  // a 1-D LayerNorm tensor cannot be int8
+  EXPECT_NE(error().find("unsupported dtype int8"), std::string::npos) << error();
+}
+
 }  // namespace
 }  // namespace arrowembed

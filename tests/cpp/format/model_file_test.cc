@@ -11,6 +11,8 @@
 #include <string>
 
 #include "arrowembed/error.h"
+#include "arrowembed/format/bert_layout.h"
+#include "arrowembed/format/int8.h"
 #include "arrowembed/format/model_writer.h"
 #include "common/test_util.h"
 #include "format/half.h"
@@ -142,6 +144,70 @@ TEST_P(ConvertTinyModel, ReconvertsFromItsOwnForms) {
   std::vector<float> expected(static_cast<size_t>(h.numel()));
   half::f16_to_f32(h.values<uint16_t>().data(), expected.data(), expected.size());
   EXPECT_EQ(std::memcmp(w.data, expected.data(), w.nbytes()), 0);
+}
+
+// int8 (format version 2): every matrix but the position and token-type
+// tables quantized per row with its scale beside it, 1-D tensors f32; the
+// .parquet form holds the same bytes; int8 -> int8 copies, int8 -> f32
+// dequantizes; f32 files stay version 1.
+TEST_P(ConvertTinyModel, Int8FilesHoldMatricesAndTheirScales) {
+  TempDir dir;
+  const ModelFile source = ModelFile::open(testing::tiny_model(GetParam()));
+  write_model(source, dir / "q.arrow", {.dtype = DType::I8});
+  write_model(source, dir / "q.parquet", {.dtype = DType::I8, .kind = ModelFileKind::Parquet});
+  const ModelFile q = ModelFile::open(dir / "q.arrow");
+  EXPECT_EQ(q.format_version(), 2);
+  EXPECT_EQ(q.config().dtype, DType::I8);
+  EXPECT_TRUE(q.aligned_64());
+  size_t int8_matrices = 0;
+  for (const TensorView& e : source.tensors()) {
+    const TensorView& a = q.tensor(e.name);
+    ASSERT_EQ(a.shape, e.shape) << e.name;
+    if (e.shape.size() == 1) {
+      ASSERT_EQ(a.dtype, DType::F32) << e.name;
+      ASSERT_EQ(std::memcmp(a.data, e.data, e.nbytes()), 0) << e.name;
+      continue;
+    }
+    if (bert::stays_f16_in_int8_file(e.name)) {
+      ASSERT_EQ(a.dtype, DType::F16) << e.name;
+      continue;
+    }
+    ++int8_matrices;
+    ASSERT_EQ(a.dtype, DType::I8) << e.name;
+    const size_t rows = static_cast<size_t>(e.shape[0]), cols = static_cast<size_t>(e.shape[1]);
+    std::vector<int8_t> want(rows * cols);
+    std::vector<float> scales(rows);
+    int8::quantize_rows(e.values<float>().data(), rows, cols, want.data(), scales.data());
+    ASSERT_EQ(std::memcmp(a.data, want.data(), want.size()), 0) << e.name;
+    const TensorView& scale = int8::scale_of(q, a);
+    ASSERT_EQ(std::memcmp(scale.data, scales.data(), rows * sizeof(float)), 0) << e.name;
+  }
+  EXPECT_GT(int8_matrices, 0u);
+  EXPECT_EQ(q.tensors().size(), source.tensors().size() + int8_matrices);
+
+  const ModelFile p = ModelFile::open(dir / "q.parquet");
+  EXPECT_EQ(p.format_version(), 2);
+  for (const TensorView& t : q.tensors()) {
+    const TensorView& u = p.tensor(t.name);
+    ASSERT_EQ(u.dtype, t.dtype) << t.name;
+    ASSERT_EQ(std::memcmp(u.data, t.data, t.nbytes()), 0) << t.name;
+  }
+
+  write_model(q, dir / "again.arrow", {});  // keeps int8: copied, never quantized twice
+  const ModelFile again = ModelFile::open(dir / "again.arrow");
+  for (const TensorView& t : q.tensors()) ASSERT_EQ(std::memcmp(again.tensor(t.name).data, t.data, t.nbytes()), 0);
+
+  write_model(q, dir / "back.arrow", {.dtype = DType::F32});
+  const ModelFile back = ModelFile::open(dir / "back.arrow");
+  EXPECT_EQ(back.format_version(), 1);
+  EXPECT_EQ(back.tensors().size(), source.tensors().size());
+  const TensorView& qw = q.tensor("embeddings.word_embeddings.weight");
+  const TensorView& fw = back.tensor("embeddings.word_embeddings.weight");
+  ASSERT_EQ(fw.dtype, DType::F32);
+  const float* scale = int8::scale_of(q, qw).values<float>().data();
+  const size_t cols = static_cast<size_t>(qw.shape[1]);
+  for (size_t i = 0; i < static_cast<size_t>(qw.numel()); ++i)
+    ASSERT_EQ(fw.values<float>()[i], qw.values<int8_t>()[i] * scale[i / cols]) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, ConvertTinyModel, ::testing::Values("tiny-bert-cls", "tiny-bert-mean"));
