@@ -2,10 +2,12 @@
 // JSON object.
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "arrowembed/format/int8.h"
 #include "arrowembed/format/model_file.h"
 #include "cli/commands.h"
 
@@ -22,6 +24,27 @@ std::string_view source_name(ModelSourceKind kind) {
   return "?";
 }
 
+// The role of a tensor in the model, for `tensor_dtypes`.
+std::string tensor_group(const ModelFile& model, const TensorView& t) {
+  const std::string_view name = t.name;
+  if (int8::is_scale_of_int8_matrix(model, t)) return "int8_scales";
+  if (name.find("LayerNorm") != std::string_view::npos) return "layer_norm";
+  if (name.ends_with(".bias")) return "bias";
+  if (name.starts_with("embeddings.")) return "embedding_tables";
+  if (name.starts_with("encoder.") && t.shape.size() == 2) return "linear";
+  return "other";
+}
+
+// {group: {dtype: tensors}}: e.g. an int8 file's linear weights are int8,
+// its position and token-type tables f16.
+nlohmann::ordered_json tensor_dtypes(const ModelFile& model) {
+  std::map<std::string, std::map<std::string, int>> groups;
+  for (const auto& t : model.tensors()) ++groups[tensor_group(model, t)][std::string(dtype_name(t.dtype))];
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [group, dtypes] : groups) out[group] = dtypes;
+  return out;
+}
+
 void run_info(const std::string& path, bool verify) {
   const auto start = std::chrono::steady_clock::now();
   ModelFile model = ModelFile::open(path);
@@ -34,6 +57,7 @@ void run_info(const std::string& path, bool verify) {
   info["source"] = source_name(model.source_kind());
   info["format_version"] = model.format_version();
   info["tensors"] = model.tensors().size();
+  info["tensor_dtypes"] = tensor_dtypes(model);
   info["parameters"] = parameters;
   info["file_bytes"] = model.file_bytes();
   info["aligned_64"] = model.aligned_64();

@@ -34,6 +34,8 @@ class BertEncoder {
   void pack_weights(ThreadPool& pool) const;
   // Bytes of packed weights the layers hold now (see Linear::packed_bytes).
   size_t packed_bytes() const;
+  // The products' kernel (every layer's is the same: one dtype, one precision).
+  std::string_view kernel() const { return layers_.front().query.kernel_name(); }
 
  private:
   struct Layer {

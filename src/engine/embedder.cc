@@ -87,6 +87,13 @@ void Embedder::pack_weights() const {
   state_->encoder.pack_weights(state_->pool->threads());
 }
 
+std::string_view Embedder::kernel() const { return state_->encoder.kernel(); }
+
+std::string_view Embedder::products() const {
+  const std::string_view k = kernel();
+  return k.substr(0, k.find('-'));
+}
+
 size_t Embedder::memory_bytes() const {
   const auto lock = state_->pool->lock();  // the workspace grows only under it
   return static_cast<size_t>(state_->model.file_bytes()) + state_->encoder.packed_bytes() +

@@ -335,7 +335,8 @@ int run_server(const ServerOptions& options) {
                                             {"dtype", std::string(dtype_name(c.dtype))},
                                             {"dimensions", c.hidden_size},
                                             {"load_ms", r.model.load_ms},
-                                            {"precision", std::string(precision_name(spec.precision))},
+                                            {"precision", r.model.products},
+                                            {"kernel", r.model.kernel},
                                             {"memory_bytes", r.model.memory_bytes},
                                             {"engine_threads", state->service->engine_threads()}}));
     }

@@ -184,7 +184,8 @@ nlohmann::ordered_json model_facts(const service::ModelInfo& m) {
           {"pooling", std::string(pooling_name(c.pooling))},
           {"normalize", c.normalize},
           {"dtype", std::string(dtype_name(c.dtype))},
-          {"precision", std::string(precision_name(m.precision))},
+          {"precision", m.products},
+          {"kernel", m.kernel},
           {"load_ms", m.load_ms},
           {"memory_bytes", m.memory_bytes},
           {"loaded_at", m.loaded_at}};

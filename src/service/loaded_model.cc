@@ -48,6 +48,8 @@ ModelInfo LoadedModel::info(bool is_default) const {
   info.is_default = is_default;
   info.config = embedder_.config();
   info.precision = spec_.precision;
+  info.products = embedder_.products();
+  info.kernel = embedder_.kernel();
   info.limits = spec_.limits;
   info.load_ms = load_ms_;
   info.memory_bytes = embedder_.memory_bytes();
@@ -56,7 +58,7 @@ ModelInfo LoadedModel::info(bool is_default) const {
 }
 
 prometheus::LabelValues LoadedModel::info_labels() const {
-  return {spec_.name, std::string(dtype_name(embedder_.config().dtype)), std::string(precision_name(spec_.precision))};
+  return {spec_.name, std::string(dtype_name(embedder_.config().dtype)), std::string(embedder_.products())};
 }
 
 }  // namespace arrowembed::service

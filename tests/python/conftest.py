@@ -54,10 +54,10 @@ def real_model() -> Path:
 
 @pytest.fixture(scope="session")
 def converted(cli, real_model, tmp_path_factory) -> dict[str, Path]:
-    """The real model as .arrow and .parquet, f32 and f16."""
+    """The real model as .arrow and .parquet, f32, f16 and int8."""
     out = tmp_path_factory.mktemp("converted")
     files = {}
-    for dtype in ("f32", "f16"):
+    for dtype in ("f32", "f16", "int8"):
         arrow, parquet = out / f"minilm-{dtype}.arrow", out / f"minilm-{dtype}.parquet"
         run_cli("convert", real_model, "-o", arrow, "--dtype", dtype, "--parquet", parquet)
         files[f"{dtype}.arrow"], files[f"{dtype}.parquet"] = arrow, parquet

@@ -115,6 +115,14 @@ class Embedder {
   // Idempotent and thread-safe.
   void pack_weights() const;
 
+  // The kernel of the encoder's matrix products, as the engine chose it for
+  // the file's dtype, the precision and the CPU: "f32-avx2", "bf16-avx512",
+  // "int8-vnni512" or "int8-avx2".
+  std::string_view kernel() const;
+  // The products' precision: "f32", "bf16" or "int8" (an int8 file runs
+  // int8 products; EmbedderOptions::precision must then be f32).
+  std::string_view products() const;
+
   // Memory this model holds: its file (mapped, or read for .parquet and
   // directories), packed weights and the forward-pass workspace.
   size_t memory_bytes() const;

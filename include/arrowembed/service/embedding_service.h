@@ -121,7 +121,9 @@ struct ModelInfo {
   std::string path;
   bool is_default = false;
   ModelConfig config;
-  MatmulPrecision precision = MatmulPrecision::F32;
+  MatmulPrecision precision = MatmulPrecision::F32;  // as asked for
+  std::string products;  // what the products run in: "f32", "bf16" or "int8" (Embedder::products)
+  std::string kernel;    // Embedder::kernel, e.g. "int8-vnni512"
   ModelLimits limits;
   double load_ms = 0;
   size_t memory_bytes = 0;  // file, packed weights, workspace
