@@ -76,20 +76,25 @@ void int8_quantize_rows(const float* x, size_t rows, size_t k, uint8_t* q, int16
       scale[r * groups + g] = s;
       min[r * groups + g] = mn;
       // q = round((x - min) / s), clamped to [0, 255]; the padding after K is 0.
-      alignas(32) int32_t values[kInt8Group];
       const __m256 vmin = _mm256_set1_ps(mn), vinv = _mm256_set1_ps(inverse);
-      for (size_t j = 0; j < kInt8Group; j += 8) {
-        const size_t avail = j < len ? std::min<size_t>(8, len - j) : 0;
-        const __m256i mask = lanes_below(avail);
-        const __m256 v = _mm256_maskload_ps(row + k0 + std::min(j, len), mask);
-        __m256i qv = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, vmin), vinv));
-        qv = _mm256_min_epi32(_mm256_max_epi32(qv, _mm256_setzero_si256()), _mm256_set1_epi32(255));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(values + j), _mm256_and_si256(qv, mask));
-      }
       const size_t out = r * ld + k0;
-      for (size_t j = 0; j < kInt8Group; ++j) {
-        if (q) q[out + j] = static_cast<uint8_t>(values[j]);
-        if (q16) q16[out + j] = static_cast<int16_t>(values[j]);
+      for (size_t j = 0; j < kInt8Group; j += 16) {
+        __m256i halves[2];
+        for (size_t h = 0; h < 2; ++h) {
+          const size_t at = j + 8 * h, avail = at < len ? std::min<size_t>(8, len - at) : 0;
+          const __m256i mask = lanes_below(avail);
+          const __m256 v = _mm256_maskload_ps(row + k0 + std::min(at, len), mask);
+          const __m256i qv = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, vmin), vinv));
+          halves[h] = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(qv, _mm256_setzero_si256()),
+                                                        _mm256_set1_epi32(255)), mask);
+        }
+        // 16 int32 -> 16 int16 in order (packs interleave the 128-bit lanes; the permute undoes it)
+        const __m256i words = _mm256_permute4x64_epi64(_mm256_packus_epi32(halves[0], halves[1]), 0xD8);
+        if (q16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(q16 + out + j), words);
+        if (q) {
+          const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + out + j), bytes);
+        }
       }
     }
   }
