@@ -228,10 +228,15 @@ def worker_main(runtime: str, threads: int, texts_path: Path) -> int:
             return embed(sess, tokenizer, batch, BATCH)
         info = {"intra_op_num_threads": sess.get_session_options().intra_op_num_threads}
     load_ms = (time.perf_counter() - t0) * 1000
+    return serve_worker(call, texts, {"load_ms": load_ms, **info})
+
+
+def serve_worker(call, texts: dict, ready: dict) -> int:
+    """The request loop of a worker (also bench/int8_bench.py's): warm-up, ready line, one answer per request."""
     for name in ("short", "long"):  # warm-up of every shape the requests will use
         call(texts[name][:BATCH])
     call(texts["short"][:1])
-    print(json.dumps({"ready": True, "load_ms": load_ms, **info}), flush=True)
+    print(json.dumps({"ready": True, **ready}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
         result = timed_loop(call, texts[req["set"]], req["per_call"], req["seconds"])
@@ -262,15 +267,17 @@ def fail(what: str, proc: subprocess.Popen, err_path: Path) -> None:
 
 
 class PyPeer:
-    """A long-lived worker process for one Python runtime."""
+    """A long-lived worker process for one Python runtime: `script --worker RUNTIME` (script: this file unless
+    given, e.g. bench/int8_bench.py for its peers)."""
 
-    def __init__(self, runtime: str, threads: int, texts_path: Path, tmp: Path, env: dict):
+    def __init__(self, runtime: str, threads: int, texts_path: Path, tmp: Path, env: dict,
+                 script: Path | None = None):
         self.runtime = runtime
         self.err = tmp / f"worker-{runtime}.err"
         with self.err.open("w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "--worker", runtime, "--threads", str(threads),
-                 "--texts", str(texts_path)],
+                [sys.executable, str(script or Path(__file__).resolve()), "--worker", runtime, "--threads",
+                 str(threads), "--texts", str(texts_path)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         self.ready = self._read()
 
