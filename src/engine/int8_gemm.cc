@@ -215,11 +215,13 @@ void vnni_tile(const Int8Rows& x, const int8_t* panel, const float* colsums, con
     }
     const __m512 cs0 = _mm512_loadu_ps(colsums + g * kInt8PanelColumns);
     const __m512 cs1 = _mm512_loadu_ps(colsums + g * kInt8PanelColumns + 16);
+    // (maskz_ with all lanes: the plain conversion's undefined-source form
+    // trips GCC 12's -Wmaybe-uninitialized; the instruction is the same)
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
       const __m512 s = _mm512_set1_ps(x.scale[i * x.groups + g]), mn = _mm512_set1_ps(x.min[i * x.groups + g]);
-      acc[i][0] = _mm512_fmadd_ps(mn, cs0, _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(sum[i][0]), acc[i][0]));
-      acc[i][1] = _mm512_fmadd_ps(mn, cs1, _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(sum[i][1]), acc[i][1]));
+      acc[i][0] = _mm512_fmadd_ps(mn, cs0, _mm512_fmadd_ps(s, _mm512_maskz_cvtepi32_ps(0xffff, sum[i][0]), acc[i][0]));
+      acc[i][1] = _mm512_fmadd_ps(mn, cs1, _mm512_fmadd_ps(s, _mm512_maskz_cvtepi32_ps(0xffff, sum[i][1]), acc[i][1]));
     }
   }
   const __m512 ws0 = _mm512_maskz_loadu_ps(mask0, wscale), ws1 = _mm512_maskz_loadu_ps(mask1, wscale + 16);
