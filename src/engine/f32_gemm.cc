@@ -75,16 +75,16 @@ void panel_rows(const float* x, size_t rows, size_t k, const float* panel, const
 
 }  // namespace
 
-size_t f32_packed_size(size_t n, size_t k) {
-  return (n + kF32PanelColumns - 1) / kF32PanelColumns * k * kF32PanelColumns;
+size_t f32_packed_size(size_t n, size_t k, size_t panel_columns) {
+  return (n + panel_columns - 1) / panel_columns * k * panel_columns;
 }
 
-void f32_pack_weights(const float* w, size_t n, size_t k, float* packed) {
-  for (size_t p = 0; p * kF32PanelColumns < n; ++p) {
-    float* panel = packed + p * k * kF32PanelColumns;
-    for (size_t c = 0; c < kF32PanelColumns; ++c) {
-      const size_t col = p * kF32PanelColumns + c;
-      for (size_t kk = 0; kk < k; ++kk) panel[kk * kF32PanelColumns + c] = col < n ? w[col * k + kk] : 0.0f;
+void f32_pack_weights(const float* w, size_t n, size_t k, float* packed, size_t panel_columns) {
+  for (size_t p = 0; p * panel_columns < n; ++p) {
+    float* panel = packed + p * k * panel_columns;
+    for (size_t c = 0; c < panel_columns; ++c) {
+      const size_t col = p * panel_columns + c;
+      for (size_t kk = 0; kk < k; ++kk) panel[kk * panel_columns + c] = col < n ? w[col * k + kk] : 0.0f;
     }
   }
 }

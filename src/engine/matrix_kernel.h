@@ -5,8 +5,10 @@
 // its dtype, the requested precision and the CPU:
 //
 //   weight      precision   CPU                 kernel
-//   f32 / f16   f32         AVX2 (required)     F32Kernel: small_gemm.h on W in place for <= 64 rows,
-//                                               f32_gemm.h on panels packed by the first larger product
+//   f32 / f16   f32         AVX-512F            F32Kernel: small_gemm.h on W in place for <= 64 rows,
+//                                               f32_gemm_avx512 on 32-column panels packed by the first
+//                                               larger product
+//   f32 / f16   f32         AVX2 (required)     F32Kernel, f32_gemm on 16-column panels
 //   f32 / f16   bf16        AVX512-BF16         Bf16Kernel: bf16_gemm.h, panels packed at load
 //   int8        (any)       AVX512-VNNI         Int8Kernel: int8_gemm.h, panels packed at load
 //   int8        (any)       AVX2                Int8Kernel, the AVX2 form of the same panels
@@ -90,7 +92,7 @@ enum class Isa : uint8_t { Avx2, Avx512 };
 Isa widest_isa();
 
 // The kernels, one file each (make_matrix_kernel chooses among them).
-std::unique_ptr<MatrixKernel> make_f32_kernel(const TensorView& weight, const float* bias);
+std::unique_ptr<MatrixKernel> make_f32_kernel(const TensorView& weight, const float* bias, bool avx512);
 std::unique_ptr<MatrixKernel> make_bf16_kernel(const TensorView& weight, const float* bias);
 std::unique_ptr<MatrixKernel> make_int8_kernel(const TensorView& weight, const TensorView& scale, const float* bias,
                                                bool vnni512);

@@ -30,7 +30,7 @@ std::unique_ptr<MatrixKernel> make_matrix_kernel(const TensorView& weight, const
       return make_int8_kernel(weight, *scale, bias, isa == Isa::Avx512 && int8_vnni512_supported());
     case DType::F32:
     case DType::F16:
-      if (precision == MatmulPrecision::F32) return make_f32_kernel(weight, bias);
+      if (precision == MatmulPrecision::F32) return make_f32_kernel(weight, bias, isa == Isa::Avx512);
       if (isa != Isa::Avx512 || !bf16_supported())
         throw Error("bf16 precision needs a CPU with AVX512-BF16 (e.g. AMD Zen 4, Intel Sapphire Rapids); use f32");
       return make_bf16_kernel(weight, bias);
