@@ -1,11 +1,11 @@
 #include "engine/attention.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "engine/f32_gemm.h"
+#include "engine/matrix_kernel.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
 
@@ -13,16 +13,17 @@ namespace arrowembed::engine {
 
 namespace {
 
-void softmax_inplace(float* x, size_t n) {
+// x = softmax(scale * x), scale > 0.
+void softmax_inplace(float* x, size_t n, float scale) {
   __m256 vmax = _mm256_set1_ps(-INFINITY);
   size_t i = 0;
   for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
   float max = simd::hmax(vmax);
   for (; i < n; ++i) max = std::max(max, x[i]);
-  const __m256 m = _mm256_set1_ps(max);
+  const __m256 m = _mm256_set1_ps(max), s = _mm256_set1_ps(scale);
   __m256 acc = _mm256_setzero_ps();
   for (i = 0; i + 8 <= n; i += 8) {
-    const __m256 e = simd::exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    const __m256 e = simd::exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), s));
     _mm256_storeu_ps(x + i, e);
     acc = _mm256_add_ps(acc, e);
   }
@@ -32,7 +33,7 @@ void softmax_inplace(float* x, size_t n) {
     // Padding lanes hold -inf so they contribute e^-inf = 0.
     alignas(32) float buf[8];
     for (size_t j = 0; j < 8; ++j) buf[j] = j < tail ? x[i + j] : -INFINITY;
-    const __m256 e = simd::exp(_mm256_sub_ps(_mm256_load_ps(buf), m));
+    const __m256 e = simd::exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_load_ps(buf), m), s));
     simd::store_partial(x + i, e, tail);
     sum += simd::hsum(e);
   }
@@ -40,7 +41,8 @@ void softmax_inplace(float* x, size_t n) {
   for (i = 0; i < n; ++i) x[i] *= inv;
 }
 
-// Sequences at least this long run their two products per head on sgemm;
+// Sequences at least this long run their two products per head on the packed
+// f32 kernels (f32_gemm.h);
 // shorter ones go through attention_direct, whose score row lives on the stack.
 constexpr size_t kGemmMinLength = 32;
 constexpr size_t kMaxBlocks = (kGemmMinLength + 7) / 8;
@@ -169,13 +171,33 @@ void attention_direct(const float* q, const float* k, const float* v, float* ctx
   }
 }
 
+// Per-thread buffers of attention_gemm.
+struct GemmBuffers {
+  std::vector<float> q, packed, zeros, scores;
+};
+
+// One head of one sequence of at least kGemmMinLength tokens, on the engine's
+// own packed f32 kernels (the same the linear layers use; packing K and V
+// costs len x head_dim copies): scores = Q K^T, softmax(scale * scores),
+// ctx = P V.
 void attention_gemm(const float* q, const float* k, const float* v, float* ctx, size_t len, size_t hidden,
-                    size_t head_dim, float scale, std::vector<float>& scores) {
-  scores.resize(len * len);
-  const auto n = static_cast<blasint>(len), d = static_cast<blasint>(head_dim), ld = static_cast<blasint>(hidden);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, d, scale, q, ld, k, ld, 0.0f, scores.data(), n);
-  for (size_t i = 0; i < len; ++i) softmax_inplace(scores.data() + i * len, len);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, n, 1.0f, scores.data(), n, v, ld, 0.0f, ctx, ld);
+                    size_t head_dim, float scale, bool avx512, GemmBuffers& b) {
+  const size_t panel = avx512 ? kF32Avx512PanelColumns : kF32PanelColumns;
+  auto gemm = avx512 ? f32_gemm_avx512 : f32_gemm;
+  b.q.resize(len * head_dim);
+  for (size_t i = 0; i < len; ++i) std::copy_n(q + i * hidden, head_dim, b.q.data() + i * head_dim);
+  b.zeros.assign(std::max(len, head_dim), 0.0f);  // the kernels add a bias
+  // scores = Q K^T: K's rows are the product's "weights" [len, head_dim]
+  b.packed.resize(f32_packed_size(len, head_dim, panel));
+  f32_pack_weights(k, len, head_dim, b.packed.data(), panel, hidden);
+  b.scores.resize(len * len);
+  gemm(b.q.data(), len, head_dim, b.packed.data(), b.zeros.data(), b.scores.data(), len, 0, len);
+  for (size_t i = 0; i < len; ++i) softmax_inplace(b.scores.data() + i * len, len, scale);
+  // ctx = P V: the "weights" are V^T [head_dim, len], whose panels are V's rows
+  b.packed.assign(f32_packed_size(head_dim, len, panel), 0.0f);
+  for (size_t kk = 0; kk < len; ++kk)
+    for (size_t c = 0; c < head_dim; ++c) b.packed[(c / panel) * len * panel + kk * panel + c % panel] = v[kk * hidden + c];
+  gemm(b.scores.data(), len, len, b.packed.data(), b.zeros.data(), ctx, hidden, 0, head_dim);
 }
 
 // A parallel task: heads [head_begin, head_end) of one sequence.
@@ -189,6 +211,7 @@ void self_attention(const float* q, const float* k, const float* v, float* ctx, 
                     size_t num_heads, size_t head_dim, ThreadPool& pool) {
   const size_t hidden = num_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const bool avx512 = widest_isa() == Isa::Avx512;
   // A short sequence's heads take a few microseconds in all, so they make
   // one task, unless the batch has too few sequences to keep every thread busy.
   const bool group_heads = batch.num_sequences() >= 4 * pool.size();
@@ -212,10 +235,11 @@ void self_attention(const float* q, const float* k, const float* v, float* ctx, 
                        task.head_end, scale);
       return;
     }
-    thread_local std::vector<float> scores;
+    thread_local GemmBuffers buffers;
     for (size_t h = task.head_begin; h < task.head_end; ++h) {
       const size_t offset = start + h * head_dim;
-      attention_gemm(q + offset, k + offset, v + offset, ctx + offset, len, hidden, head_dim, scale, scores);
+      attention_gemm(q + offset, k + offset, v + offset, ctx + offset, len, hidden, head_dim, scale, avx512,
+                     buffers);
     }
   });
 }

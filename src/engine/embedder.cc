@@ -19,10 +19,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-// OpenBLAS's own threads would compete with the engine's pool; every sgemm
-// call here is one task of that pool.
-extern "C" void openblas_set_num_threads(int num_threads);
-
 namespace arrowembed {
 
 using engine::PackedBatch;
@@ -72,7 +68,6 @@ Embedder Embedder::from_model(ModelFile model, const EmbedderOptions& options) {
   engine::require_cpu_features();
   engine::require_supported(model.config().pooling);
   if (options.max_pass_tokens == 0) throw Error("max_pass_tokens must be positive");
-  openblas_set_num_threads(1);
   return Embedder(std::make_shared<State>(std::move(model), options));
 }
 

@@ -79,12 +79,13 @@ size_t f32_packed_size(size_t n, size_t k, size_t panel_columns) {
   return (n + panel_columns - 1) / panel_columns * k * panel_columns;
 }
 
-void f32_pack_weights(const float* w, size_t n, size_t k, float* packed, size_t panel_columns) {
+void f32_pack_weights(const float* w, size_t n, size_t k, float* packed, size_t panel_columns, size_t ldw) {
+  if (ldw == 0) ldw = k;
   for (size_t p = 0; p * panel_columns < n; ++p) {
     float* panel = packed + p * k * panel_columns;
     for (size_t c = 0; c < panel_columns; ++c) {
       const size_t col = p * panel_columns + c;
-      for (size_t kk = 0; kk < k; ++kk) panel[kk * panel_columns + c] = col < n ? w[col * k + kk] : 0.0f;
+      for (size_t kk = 0; kk < k; ++kk) panel[kk * panel_columns + c] = col < n ? w[col * ldw + kk] : 0.0f;
     }
   }
 }

@@ -21,8 +21,10 @@ constexpr size_t kF32Avx512PanelColumns = 32;
 
 // Floats of a packed [n, k] matrix (the last panel's columns padded with zeros).
 size_t f32_packed_size(size_t n, size_t k, size_t panel_columns = kF32PanelColumns);
-// Packs w ([n, k] row-major) into `packed` (f32_packed_size(n, k) floats).
-void f32_pack_weights(const float* w, size_t n, size_t k, float* packed, size_t panel_columns = kF32PanelColumns);
+// Packs w ([n, k] row-major, rows `ldw` apart; 0: k) into `packed`
+// (f32_packed_size(n, k, panel_columns) floats).
+void f32_pack_weights(const float* w, size_t n, size_t k, float* packed, size_t panel_columns = kF32PanelColumns,
+                      size_t ldw = 0);
 
 // y[m, c] = bias[c] + sum_k x[m, k] * w[c, k] for m < rows and c in
 // [n0, n1) (n0 a multiple of 16; n1 a multiple of 16 or n, the columns of
