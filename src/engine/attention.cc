@@ -194,9 +194,15 @@ void attention_gemm(const float* q, const float* k, const float* v, float* ctx, 
   gemm(b.q.data(), len, head_dim, b.packed.data(), b.zeros.data(), b.scores.data(), len, 0, len);
   for (size_t i = 0; i < len; ++i) softmax_inplace(b.scores.data() + i * len, len, scale);
   // ctx = P V: the "weights" are V^T [head_dim, len], whose panels are V's rows
-  b.packed.assign(f32_packed_size(head_dim, len, panel), 0.0f);
-  for (size_t kk = 0; kk < len; ++kk)
-    for (size_t c = 0; c < head_dim; ++c) b.packed[(c / panel) * len * panel + kk * panel + c % panel] = v[kk * hidden + c];
+  b.packed.resize(f32_packed_size(head_dim, len, panel));
+  for (size_t c0 = 0; c0 < head_dim; c0 += panel) {
+    const size_t width = std::min(panel, head_dim - c0);
+    float* dst = b.packed.data() + (c0 / panel) * len * panel;
+    for (size_t kk = 0; kk < len; ++kk) {
+      std::copy_n(v + kk * hidden + c0, width, dst + kk * panel);
+      std::fill(dst + kk * panel + width, dst + (kk + 1) * panel, 0.0f);  // the last panel's padding
+    }
+  }
   gemm(b.scores.data(), len, len, b.packed.data(), b.zeros.data(), ctx, hidden, 0, head_dim);
 }
 
