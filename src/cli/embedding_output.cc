@@ -79,7 +79,10 @@ class TableWriter : public EmbeddingWriter {
     check(out.status());
     if (path_.ends_with(".parquet")) {
       auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
-      check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *out, 64 * 1024, props));
+      // Parquet has no fixed-size list: the stored Arrow schema is what
+      // makes readers give fixed_size_list<float>[dim] back, not list<float>.
+      auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+      check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *out, 64 * 1024, props, arrow_props));
     } else {
       auto writer = arrow::ipc::MakeFileWriter(*out, table->schema());
       check(writer.status());

@@ -41,6 +41,7 @@ def test_matches_sentence_transformers(converted, reference, tmp_path, dtype, pr
     run_cli(*args)
     result = pq.read_table(out)
     assert result.num_rows == reference.num_rows
+    assert result.schema.field("embedding").type == pa.list_(pa.float32(), 384)  # fixed-size, as docs/cli.md says
     # The input's other columns are carried over, in order.
     assert result.column("ids").to_pylist() == reference.column("ids").to_pylist()
     got = np.stack(result.column("embedding").to_numpy(zero_copy_only=False))
