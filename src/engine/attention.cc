@@ -47,11 +47,6 @@ void softmax_inplace(float* x, size_t n, float scale) {
 constexpr size_t kGemmMinLength = 32;
 constexpr size_t kMaxBlocks = (kGemmMinLength + 7) / 8;
 
-// Lanes [0, n) set: the mask for maskload/maskstore of n < 8 floats.
-__m256i lane_mask(size_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 // Lane r = qi . k[rows[r]..] over head_dim. Each key row has its own
 // accumulator and one horizontal reduction sums all 8 at once.
 __m256 dot8(const float* qi, const float* k, const size_t* rows, size_t head_dim, __m256i tail_mask) {
@@ -123,8 +118,8 @@ void attention_direct(const float* q, const float* k, const float* v, float* ctx
   size_t rows[kMaxBlocks][8];
   for (size_t b = 0; b < blocks; ++b)
     for (size_t r = 0; r < 8; ++r) rows[b][r] = std::min(b * 8 + r, len - 1) * hidden;
-  const __m256i valid = lane_mask(len - (blocks - 1) * 8);
-  const __m256i tail_mask = lane_mask(head_dim % 8);
+  const __m256i valid = simd::lanes_below(len - (blocks - 1) * 8);
+  const __m256i tail_mask = simd::lanes_below(head_dim % 8);
   const size_t full = head_dim / 8 * 8;
   const __m256 vscale = _mm256_set1_ps(scale), neg_inf = _mm256_set1_ps(-INFINITY);
   alignas(32) float w[kHeadGroup][kMaxBlocks * 8];

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "engine/lane_masks.h"
+
 namespace arrowembed::engine {
 
 bool bf16_supported() {
@@ -74,8 +76,7 @@ inline void tile(const uint16_t* xb, size_t ldx, const uint16_t* panel, size_t p
 // All rows [0, rows) of one block against one panel.
 void panel_rows(const uint16_t* xb, size_t rows, size_t ldx, const uint16_t* panel, size_t pairs, const float* bias,
                 float* y, size_t ldy, size_t columns) {
-  const __mmask16 mask0 = columns >= 16 ? 0xffff : static_cast<__mmask16>((1u << columns) - 1);
-  const __mmask16 mask1 = columns >= 32 ? 0xffff : columns <= 16 ? 0 : static_cast<__mmask16>((1u << (columns - 16)) - 1);
+  const __mmask16 mask0 = first_lanes16(columns), mask1 = first_lanes16(columns > 16 ? columns - 16 : 0);
   size_t m = 0;
   for (; m + kTileRows <= rows; m += kTileRows)
     tile<kTileRows>(xb + m * ldx, ldx, panel, pairs, bias, y + m * ldy, ldy, mask0, mask1);

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "engine/simd.h"
+
 namespace arrowembed::engine {
 
 namespace {
@@ -12,12 +14,6 @@ constexpr int kTileRows = 6;
 // Bytes of X's rows per block: the block stays in L2 (1 MiB per core on
 // Zen 4) next to the panel passing over it (at most k x 64 bytes).
 constexpr size_t kBlockBytes = 384 * 1024;
-
-// Lanes of an 8-float vector below `count` (0..8), as a maskload/maskstore mask.
-__m256i lanes_below(size_t count) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), index);
-}
 
 template <int MR>
 inline void tile(const float* x, size_t k, const float* panel, const float* bias, float* y, size_t ldy,
@@ -45,7 +41,7 @@ inline void tile(const float* x, size_t k, const float* panel, const float* bias
     return;
   }
   // The last panel of a width that is not a multiple of 16.
-  const __m256i m0 = lanes_below(columns), m1 = lanes_below(columns > 8 ? columns - 8 : 0);
+  const __m256i m0 = simd::lanes_below(columns), m1 = simd::lanes_below(columns > 8 ? columns - 8 : 0);
   const __m256 b0 = _mm256_maskload_ps(bias, m0), b1 = _mm256_maskload_ps(bias + 8, m1);
   // (Every loop over acc is unrolled: one that is not makes GCC keep acc in
   // memory, storing it on every step of K.)

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "engine/f32_gemm.h"
+#include "engine/lane_masks.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,fma")
@@ -56,9 +57,7 @@ void rest(const float* x, size_t k, const float* panel, const float* bias, float
 // All rows [0, rows) of one block against one panel.
 void panel_rows(const float* x, size_t rows, size_t k, const float* panel, const float* bias, float* y, size_t ldy,
                 size_t columns) {
-  const __mmask16 mask0 = columns >= 16 ? 0xffff : static_cast<__mmask16>((1u << columns) - 1);
-  const __mmask16 mask1 =
-      columns >= 32 ? 0xffff : columns <= 16 ? 0 : static_cast<__mmask16>((1u << (columns - 16)) - 1);
+  const __mmask16 mask0 = first_lanes16(columns), mask1 = first_lanes16(columns > 16 ? columns - 16 : 0);
   size_t m = 0;
   for (; m + kTileRows <= rows; m += kTileRows)
     tile512<kTileRows>(x + m * k, k, panel, bias, y + m * ldy, ldy, mask0, mask1);

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/lane_masks.h"
+#include "engine/simd.h"
+
 namespace arrowembed::engine {
 
 bool int8_vnni512_supported() {
@@ -19,12 +22,6 @@ constexpr size_t kQuadBytes = kInt8PanelColumns * 4;      // one quad of a panel
 constexpr size_t kGroupBytes = kQuads * kQuadBytes;       // one group of a panel
 
 size_t panels_of(size_t n) { return (n + kInt8PanelColumns - 1) / kInt8PanelColumns; }
-
-// Lanes of an 8-value vector below `count` (0..8), as a maskload/maskstore mask.
-__m256i lanes_below(size_t count) {
-  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), index);
-}
 
 }  // namespace
 
@@ -82,7 +79,7 @@ void int8_quantize_rows(const float* x, size_t rows, size_t k, uint8_t* q, int16
         __m256i halves[2];
         for (size_t h = 0; h < 2; ++h) {
           const size_t at = j + 8 * h, avail = at < len ? std::min<size_t>(8, len - at) : 0;
-          const __m256i mask = lanes_below(avail);
+          const __m256i mask = simd::lanes_below(avail);
           const __m256 v = _mm256_maskload_ps(row + k0 + std::min(at, len), mask);
           const __m256i qv = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, vmin), vinv));
           halves[h] = _mm256_and_si256(_mm256_min_epi32(_mm256_max_epi32(qv, _mm256_setzero_si256()),
@@ -146,7 +143,7 @@ void avx2_tile(const Int8Rows& x, const int8_t* panel, const float* colsums, con
       acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(x.min[i * x.groups + g]), cs, acc[i]);
     }
   }
-  const __m256i mask = lanes_below(columns);
+  const __m256i mask = simd::lanes_below(columns);
   const __m256 ws = _mm256_maskload_ps(wscale, mask), b = _mm256_maskload_ps(bias, mask);
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) _mm256_maskstore_ps(y + i * ldy, mask, _mm256_fmadd_ps(acc[i], ws, b));
@@ -240,9 +237,7 @@ void int8_gemm_vnni512(const Int8Rows& x, size_t rows, const Int8Weights& w, con
   const size_t groups = int8_groups(w.k);
   for (size_t c0 = n0; c0 < n1; c0 += kInt8PanelColumns) {
     const size_t p = c0 / kInt8PanelColumns, columns = std::min(kInt8PanelColumns, n1 - c0);
-    const __mmask16 mask0 = columns >= 16 ? 0xffff : static_cast<__mmask16>((1u << columns) - 1);
-    const __mmask16 mask1 =
-        columns >= 32 ? 0xffff : columns <= 16 ? 0 : static_cast<__mmask16>((1u << (columns - 16)) - 1);
+    const __mmask16 mask0 = first_lanes16(columns), mask1 = first_lanes16(columns > 16 ? columns - 16 : 0);
     const int8_t* panel = w.panels + p * groups * kGroupBytes;
     const float* colsums = w.colsums + p * groups * kInt8PanelColumns;
     const float *ws = w.scales + c0, *b = bias + c0;

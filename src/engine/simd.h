@@ -81,6 +81,11 @@ inline __m256 gelu(__m256 x) {
   return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)), _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
 }
 
+// Lanes [0, n) of 8 set (n <= 8): the mask for maskload/maskstore.
+inline __m256i lanes_below(size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 // Loads `n` (< 8) floats, zero-filling the rest, so tails share the vector code.
 inline __m256 load_partial(const float* p, size_t n) {
   alignas(32) float buf[8] = {};
