@@ -6,10 +6,11 @@
 //   std::vector<float> out(texts.size() * embedder.dimension());
 //   embedder.embed(texts, out);
 //
-// Weights are used in place from the memory-mapped file for single short
-// texts (f16 widened in registers); batches run on a copy of each matrix
-// packed for the product kernel, made by its first batch or pack_weights()
-// (f32 products) or at load (bf16 products).
+// With f32 products, weights are used in place from the memory-mapped file
+// for single short texts (f16 widened in registers); batches run on a copy
+// of each matrix packed for the product kernel, made by its first batch or
+// pack_weights(). bf16 products and int8 files (int8 products) pack at
+// load. kernel() says which kernel the CPU got.
 // All const methods are thread-safe: concurrent callers share one thread
 // pool (EnginePool, possibly with other Embedders), each call's batches run
 // one after another.
@@ -47,7 +48,8 @@ struct EmbedderOptions {
   size_t max_pass_tokens = 2048;
   // Precision of the matrix products (see precision.h). BF16 packs a bf16
   // copy of the encoder's matrices at load (half the f32 size) and throws
-  // Error on a CPU without AVX512-BF16.
+  // Error on a CPU without AVX512-BF16, or for an int8 file (which always
+  // runs int8 products).
   MatmulPrecision precision = MatmulPrecision::F32;
 };
 
