@@ -30,12 +30,14 @@ class F32Kernel final : public MatrixKernel {
     if (rows > kF32SmallRows) panels();
   }
 
-  void compute(const float* x, const KernelScratch&, size_t r0, size_t rows, float* y, size_t n0,
+  void compute(const float* x, const KernelScratch& scratch, size_t r0, size_t rows, float* y, size_t n0,
                size_t n1) const override {
     x += r0 * in_;
     y += r0 * out_;
-    if (rows > kF32SmallRows && avx512_) return f32_gemm_avx512(x, rows, in_, panels(), bias_, y, out_, n0, n1);
-    if (rows > kF32SmallRows) return f32_gemm(x, rows, in_, panels(), bias_, y, out_, n0, n1);
+    // By the product's rows, not this task's (see KernelScratch::rows).
+    const bool packed = scratch.rows > kF32SmallRows;
+    if (packed && avx512_) return f32_gemm_avx512(x, rows, in_, panels(), bias_, y, out_, n0, n1);
+    if (packed) return f32_gemm(x, rows, in_, panels(), bias_, y, out_, n0, n1);
     if (f16_)
       small_gemm_f16(x, rows, in_, static_cast<const uint16_t*>(weight_.data), bias_, y, out_, n0, n1, n1);
     else

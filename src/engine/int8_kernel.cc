@@ -32,7 +32,6 @@ class Int8Kernel final : public MatrixKernel {
   void prepare_input(const float* x, size_t rows, KernelScratch& scratch, ThreadPool& pool) const override {
     const Layout l = layout(rows);
     scratch.bytes.resize(l.total);
-    scratch.rows = rows;
     const Int8Rows all = view(scratch.bytes.data(), l);
     const size_t tasks = rows >= 64 ? pool.size() : 1, per = (rows + tasks - 1) / tasks;
     pool.parallel_for(tasks, [&](size_t t) {

@@ -53,6 +53,7 @@ void Linear::forward_shared(std::initializer_list<Job> jobs, const float* x, siz
       throw Error("Linear::forward_shared: the layers' kernels read their input in different forms");
     job.layer->kernel_->prepare_weights(rows);
   }
+  scratch.rows = rows;
   first.prepare_input(x, rows, scratch, pool);
 
   // Tasks: row blocks (each reads all of W, from L3) when there are many

@@ -35,7 +35,10 @@ class ThreadPool;
 // quantization), reused from call to call.
 struct KernelScratch {
   std::vector<uint8_t> bytes;
-  size_t rows = 0;  // rows prepared in bytes
+  // Rows of the whole product being computed (Linear sets it before
+  // prepare_input): a kernel's choices must depend on it, never on the rows
+  // of one task, or a row's floats would depend on how the work was split.
+  size_t rows = 0;
 };
 
 // Products of at most this many rows run the f32 kernel on W in place
