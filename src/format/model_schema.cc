@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
+#include <vector>
 
 #include "arrowembed/error.h"
 #include "format/json_util.h"
@@ -73,7 +74,14 @@ std::shared_ptr<arrow::RecordBatch> build_batch(const ModelConfig& config, std::
   arrow::FieldVector fields;
   arrow::ArrayVector columns;
   int version = kFirstFormatVersion;  // the oldest version that can read these tensors
-  for (size_t i = 0; i < tensors.size(); ++i) {
+  // Tensors of whole kAlignment multiples first: Arrow pads the buffers of an
+  // IPC record batch to 8 bytes only, so an odd-sized tensor (e.g. the word
+  // table's 30522 int8 scales) would shift every later one off its 64-byte
+  // boundary; placed last, it shifts none.
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return tensors[i].nbytes() % kAlignment == 0; });
+  for (size_t i : order) {
     const TensorView& t = tensors[i];
     if (t.dtype == DType::I8) version = std::max(version, kInt8FormatVersion);
     if (t.shape.empty() || t.numel() <= 0 || t.numel() > INT32_MAX)

@@ -8,7 +8,6 @@
 #include <parquet/exception.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <system_error>
 #include <vector>
 
@@ -102,19 +101,7 @@ StoredTensors to_stored(const ModelFile& model, DType matrix_dtype) {
     }
     out.add(std::move(t));
   }
-  // Tensors of whole 64-byte multiples first: Arrow pads IPC buffers to 8
-  // bytes, so an odd-sized one (the word table's 30522 int8 scales) would
-  // shift every later tensor off its 64-byte boundary; last, it shifts none.
-  std::vector<size_t> order(out.views.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return out.views[i].nbytes() % 64 == 0; });
-  StoredTensors sorted;
-  sorted.owners = std::move(out.owners);
-  for (size_t i : order) {
-    sorted.views.push_back(std::move(out.views[i]));
-    sorted.checksums.push_back(out.checksums[i]);
-  }
-  return sorted;
+  return out;
 }
 
 void check(const arrow::Status& status, const fs::path& path) {
