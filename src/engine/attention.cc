@@ -181,7 +181,7 @@ void attention_gemm(const float* q, const float* k, const float* v, float* ctx, 
   auto gemm = avx512 ? f32_gemm_avx512 : f32_gemm;
   b.q.resize(len * head_dim);
   for (size_t i = 0; i < len; ++i) std::copy_n(q + i * hidden, head_dim, b.q.data() + i * head_dim);
-  b.zeros.assign(std::max(len, head_dim), 0.0f);  // the kernels add a bias
+  if (b.zeros.size() < std::max(len, head_dim)) b.zeros.resize(std::max(len, head_dim), 0.0f);  // the kernels add a bias
   // scores = Q K^T: K's rows are the product's "weights" [len, head_dim]
   b.packed.resize(f32_packed_size(len, head_dim, panel));
   f32_pack_weights(k, len, head_dim, b.packed.data(), panel, hidden);

@@ -1,10 +1,7 @@
 // bf16 products with f32 sums (bf16_gemm.h): W packed at load, the input
 // rounded once per product for all the layers that share it.
-#include <algorithm>
-
 #include "engine/bf16_gemm.h"
 #include "engine/matrix_kernel.h"
-#include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
 
@@ -27,12 +24,7 @@ class Bf16Kernel final : public MatrixKernel {
     const size_t ldx = bf16_row_stride(in_);
     scratch.bytes.resize(rows * ldx * sizeof(uint16_t));
     auto* rounded = reinterpret_cast<uint16_t*>(scratch.bytes.data());
-    // in parallel when the input is big
-    const size_t tasks = rows >= 64 ? pool.size() : 1, per = (rows + tasks - 1) / tasks;
-    pool.parallel_for(tasks, [&](size_t t) {
-      const size_t r0 = t * per;
-      if (r0 < rows) bf16_round_rows(x + r0 * in_, std::min(per, rows - r0), in_, rounded + r0 * ldx);
-    });
+    for_row_chunks(rows, pool, [&](size_t r0, size_t n) { bf16_round_rows(x + r0 * in_, n, in_, rounded + r0 * ldx); });
   }
 
   void compute(const float*, const KernelScratch& scratch, size_t r0, size_t rows, float* y, size_t n0,

@@ -1,11 +1,8 @@
 // int8 products with int32 sums (int8_gemm.h): W packed at load with its
 // column sums, the input quantized once per product (per row and group of
 // K) for all the layers that share it.
-#include <algorithm>
-
 #include "engine/int8_gemm.h"
 #include "engine/matrix_kernel.h"
-#include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
 
@@ -32,14 +29,14 @@ class Int8Kernel final : public MatrixKernel {
   void prepare_input(const float* x, size_t rows, KernelScratch& scratch, ThreadPool& pool) const override {
     const Layout l = layout(rows);
     scratch.bytes.resize(l.total);
-    const Int8Rows all = view(scratch.bytes.data(), l);
-    const size_t tasks = rows >= 64 ? pool.size() : 1, per = (rows + tasks - 1) / tasks;
-    pool.parallel_for(tasks, [&](size_t t) {
-      const size_t r0 = t * per;
-      if (r0 >= rows) return;
-      const Int8Rows part = all.from(r0);
-      int8_quantize_rows(x + r0 * w_.k, std::min(per, rows - r0), w_.k, const_cast<uint8_t*>(part.q),
-                         const_cast<int16_t*>(part.q16), const_cast<float*>(part.scale), const_cast<float*>(part.min));
+    uint8_t* base = scratch.bytes.data();
+    auto* scale = reinterpret_cast<float*>(base + l.values);
+    auto* min = reinterpret_cast<float*>(base + l.scales);
+    const size_t ld = int8_padded_k(w_.k), groups = int8_groups(w_.k);
+    for_row_chunks(rows, pool, [&](size_t r0, size_t n) {
+      int8_quantize_rows(x + r0 * w_.k, n, w_.k, vnni512_ ? base + r0 * ld : nullptr,
+                         vnni512_ ? nullptr : reinterpret_cast<int16_t*>(base) + r0 * ld, scale + r0 * groups,
+                         min + r0 * groups);
     });
   }
 

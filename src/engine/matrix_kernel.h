@@ -20,6 +20,7 @@
 // and computes one task's block.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,11 @@ class MatrixKernel {
 // dtypes or a precision the CPU lacks.
 std::unique_ptr<MatrixKernel> make_matrix_kernel(const TensorView& weight, const TensorView* scale, const float* bias,
                                                  MatmulPrecision precision);
+
+// fn(r0, n) over consecutive chunks of `rows` rows: one chunk per thread of
+// the pool when there are 64 rows or more, else one chunk on the caller's
+// task. How kernels prepare their input (bf16 rounding, int8 quantization).
+void for_row_chunks(size_t rows, ThreadPool& pool, const std::function<void(size_t r0, size_t n)>& fn);
 
 // The instruction sets a kernel may use. widest_isa(): AVX-512 when the CPU
 // has AVX512F/BW/VL, unless the environment variable ARROWEMBED_ISA=avx2

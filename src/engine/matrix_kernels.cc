@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -5,6 +6,7 @@
 #include "engine/bf16_gemm.h"
 #include "engine/int8_gemm.h"
 #include "engine/matrix_kernel.h"
+#include "engine/thread_pool.h"
 
 namespace arrowembed::engine {
 
@@ -16,6 +18,14 @@ Isa widest_isa() {
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl");
   return avx512 ? Isa::Avx512 : Isa::Avx2;
+}
+
+void for_row_chunks(size_t rows, ThreadPool& pool, const std::function<void(size_t r0, size_t n)>& fn) {
+  const size_t tasks = rows >= 64 ? pool.size() : 1, per = (rows + tasks - 1) / tasks;
+  pool.parallel_for(tasks, [&](size_t t) {
+    const size_t r0 = t * per;
+    if (r0 < rows) fn(r0, std::min(per, rows - r0));
+  });
 }
 
 std::unique_ptr<MatrixKernel> make_matrix_kernel(const TensorView& weight, const TensorView* scale, const float* bias,
